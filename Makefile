@@ -1,0 +1,51 @@
+# customer-health: the two commands of the README, and the steps they are made of.
+#   make demo   installs everything, generates the demo data, builds the warehouse
+#   make test   runs every check CI runs (.ci/run calls it)
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_RAW := data/raw
+CI_RAW := data/test_raw
+
+# Nothing phones home; dbt finds the project's profiles.yml.
+export DO_NOT_TRACK := 1
+export GX_ANALYTICS_ENABLED := false
+export DBT_PROFILES_DIR := $(CURDIR)
+
+.PHONY: setup demo test lint lint-sql lint-python dbt-build-ci pytest clean
+
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+setup: $(BIN)/.installed
+
+demo: setup
+	$(BIN)/python scripts/generate_demo_data.py --out $(DEMO_RAW)
+	$(BIN)/dbt build --quiet --vars '{raw_path: $(DEMO_RAW)}'
+	$(BIN)/python scripts/print_run_summary.py
+
+lint: lint-python lint-sql
+
+lint-python: setup
+	$(BIN)/ruff check scripts tests sqlfluff_libs
+	$(BIN)/ruff format --check scripts tests sqlfluff_libs
+
+lint-sql: setup
+	$(BIN)/sqlfluff lint models analyses tests --processes 2
+
+# A small dirty data set, built and tested end to end on a throw-away warehouse.
+dbt-build-ci: setup
+	$(BIN)/python scripts/generate_demo_data.py --out $(CI_RAW) --accounts 120 --days 200
+	CUSTOMER_HEALTH_DB=warehouse/ci.duckdb $(BIN)/dbt build --vars '{raw_path: $(CI_RAW)}'
+
+pytest: setup
+	$(BIN)/pytest -q tests/python
+
+test: lint dbt-build-ci pytest
+
+clean:
+	rm -rf target logs warehouse runs $(CI_RAW)

@@ -24,9 +24,8 @@ $(BIN)/.installed: requirements.txt
 setup: $(BIN)/.installed
 
 demo: setup
-	$(BIN)/python scripts/generate_demo_data.py --out $(DEMO_RAW)
-	$(BIN)/dbt build --quiet --vars '{raw_path: $(DEMO_RAW)}'
-	$(BIN)/python scripts/print_run_summary.py
+	$(BIN)/python -m scripts.orchestrator demo-data --out $(DEMO_RAW)
+	$(BIN)/python -m scripts.orchestrator run --raw-dir $(DEMO_RAW)
 
 lint: lint-python lint-sql
 

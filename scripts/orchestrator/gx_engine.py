@@ -1,0 +1,376 @@
+"""Great Expectations behind one small interface: load a suite, validate a frame.
+
+GX is imported lazily (only when a suite runs) with analytics switched off
+before the import, and runs in an ephemeral, in-memory context: nothing is
+written at runtime except the results the orchestrator saves itself. Data
+reaches GX as pandas frames pulled with DuckDB (pitfalls.md: GX's SQL
+datasource on DuckDB is fragile).
+
+Suites are GX 1.x JSON files (`name`, `expectations`, `meta`). Each
+expectation's GX `severity` decides what a failure does: `critical` stops the
+run ("fail"), `warning` and `info` are reported ("warn").
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scripts.orchestrator.errors import ConfigError
+from scripts.orchestrator.logs import get_logger
+
+log = get_logger("gx")
+
+FAIL = "fail"
+WARN = "warn"
+_SEVERITY = {"critical": FAIL, "warning": WARN, "info": WARN}
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+_COLUMN_LIST_KWARGS = ("column_list",)
+SAMPLE_SIZE = 5
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    """A suite as stored in gx/expectations/, read without importing GX."""
+
+    name: str
+    path: Path
+    expectations: tuple[dict, ...]
+    meta: dict
+
+    @property
+    def options(self) -> dict:
+        """The orchestrator's own settings for this suite (meta.customer_health)."""
+        return self.meta.get("customer_health", {})
+
+
+@dataclass
+class ExpectationOutcome:
+    """One expectation's result, flattened for people and schedulers."""
+
+    expectation: str
+    columns: list[str]
+    kwargs: dict
+    severity: str
+    status: str  # passed | failed | error | not_evaluated
+    element_count: int | None = None
+    unexpected_count: int | None = None
+    unexpected_percent: float | None = None
+    observed_value: Any = None
+    sample: list = field(default_factory=list)
+    message: str = ""
+    notes: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "passed"
+
+    def describe(self) -> str:
+        """`expect_x(col, mostly=0.95): 12 of 1,000 rows (1.2%) unexpected; sample: ...`"""
+        shown = {k: v for k, v in self.kwargs.items() if k not in (*_COLUMN_KWARGS, "column_list")}
+        args = ", ".join([*self.columns, *(f"{k}={_short(v)}" for k, v in shown.items())])
+        text = f"{self.expectation}({args})"
+        if self.status == "not_evaluated":
+            return f"{text}: not evaluated, {self.message}"
+        if self.status == "error":
+            return f"{text}: could not be evaluated: {self.message}"
+        if self.unexpected_count is not None:
+            total = f" of {self.element_count:,} rows" if self.element_count is not None else ""
+            pct = (
+                f" ({self.unexpected_percent:.2f}%)" if self.unexpected_percent is not None else ""
+            )
+            text += f": {self.unexpected_count:,}{total}{pct} unexpected"
+            if self.sample:
+                text += f"; sample: {', '.join(_short(v) for v in self.sample)}"
+        elif self.observed_value is not None:
+            text += f": observed {_short(self.observed_value)}"
+        if self.message:
+            text += f" ({self.message})"
+        return text
+
+    def to_dict(self) -> dict:
+        return {
+            "expectation": self.expectation,
+            "columns": self.columns,
+            "kwargs": _json_safe(self.kwargs),
+            "severity": self.severity,
+            "status": self.status,
+            "element_count": self.element_count,
+            "unexpected_count": self.unexpected_count,
+            "unexpected_percent": self.unexpected_percent,
+            "observed_value": _json_safe(self.observed_value),
+            "sample": _json_safe(self.sample),
+            "message": self.message,
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class SuiteOutcome:
+    """A suite validated against one data set (a raw file or a mart query)."""
+
+    suite: str
+    source: str
+    rows: int | None
+    outcomes: list[ExpectationOutcome] = field(default_factory=list)
+    gx_result: dict | None = None
+    seconds: float = 0.0
+
+    @property
+    def failures(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.ok and o.severity == FAIL]
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.ok and o.severity == WARN]
+
+    @property
+    def success(self) -> bool:
+        return not self.failures
+
+    def to_dict(self, *, full: bool = True) -> dict:
+        """Everything (full), or for the run summary only the expectations that did not pass."""
+        data = {
+            "suite": self.suite,
+            "source": self.source,
+            "rows": self.rows,
+            "success": self.success,
+            "failures": len(self.failures),
+            "warnings": len(self.warnings),
+            "seconds": self.seconds,
+        }
+        if full:
+            data["expectations"] = [o.to_dict() for o in self.outcomes]
+            data["gx_result"] = self.gx_result
+        else:
+            data["problems"] = [o.to_dict() for o in self.outcomes if not o.ok]
+        return data
+
+
+def load_suite(path: Path) -> SuiteSpec:
+    """Read and sanity-check a suite file (GX itself is not needed for this)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"expectation suite {path} not found") from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"expectation suite {path} is not valid JSON: {exc}") from exc
+    expectations = data.get("expectations")
+    if not data.get("name") or not isinstance(expectations, list):
+        raise ConfigError(f"expectation suite {path} needs a 'name' and an 'expectations' list")
+    for index, expectation in enumerate(expectations):
+        if not isinstance(expectation, dict) or "type" not in expectation:
+            raise ConfigError(f"{path}: expectation #{index + 1} has no 'type'")
+        severity = expectation.get("severity", "critical")
+        if severity not in _SEVERITY:
+            raise ConfigError(
+                f"{path}: expectation #{index + 1} ({expectation['type']}) has severity"
+                f" '{severity}'; use critical (fails the run), warning or info"
+            )
+    return SuiteSpec(
+        name=data["name"], path=path, expectations=tuple(expectations), meta=data.get("meta", {})
+    )
+
+
+def load_suites(directory: Path) -> list[SuiteSpec]:
+    if not directory.is_dir():
+        raise ConfigError(f"expectation suite folder {directory} not found")
+    return [load_suite(path) for path in sorted(directory.glob("*.json"))]
+
+
+def expectation_columns(kwargs: dict) -> list[str]:
+    columns = [kwargs[k] for k in _COLUMN_KWARGS if k in kwargs]
+    for key in _COLUMN_LIST_KWARGS:
+        columns.extend(kwargs.get(key, []))
+    return [str(c) for c in columns]
+
+
+class GxSession:
+    """An ephemeral GX context, created on first use; reports its start-up cost."""
+
+    def __init__(self) -> None:
+        self.import_seconds: float | None = None
+        self.context_seconds: float | None = None
+        self._gx: Any = None
+        self._context: Any = None
+        self._frames = 0
+
+    def _start(self) -> None:
+        if self._context is not None:
+            return
+        # Must be set before the import: GX reads it when the module loads.
+        os.environ["GX_ANALYTICS_ENABLED"] = "false"
+        started = time.perf_counter()
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import (
+            DataContextConfig,
+            InMemoryStoreBackendDefaults,
+            ProgressBarsConfig,
+        )
+
+        self.import_seconds = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
+        config = DataContextConfig(
+            store_backend_defaults=InMemoryStoreBackendDefaults(),
+            progress_bars=ProgressBarsConfig(globally=False),
+            analytics_enabled=False,
+        )
+        self._context = gx.get_context(mode="ephemeral", project_config=config)
+        self._gx = gx
+        self.context_seconds = round(time.perf_counter() - started, 3)
+        log.info(
+            "Great Expectations %s started: import %.2f s, context %.2f s",
+            gx.__version__,
+            self.import_seconds,
+            self.context_seconds,
+        )
+
+    def validate(
+        self,
+        spec: SuiteSpec,
+        frame: Any,
+        *,
+        source: str,
+        parameters: dict | None = None,
+    ) -> SuiteOutcome:
+        """Validate a pandas frame; expectations on absent columns are not evaluated."""
+        self._start()
+        started = time.perf_counter()
+        present = set(map(str, frame.columns))
+        runnable: list[dict] = []
+        outcome = SuiteOutcome(suite=spec.name, source=source, rows=len(frame))
+        for config in spec.expectations:
+            kwargs = config.get("kwargs", {})
+            missing = [c for c in expectation_columns(kwargs) if c not in present]
+            if missing:
+                outcome.outcomes.append(
+                    ExpectationOutcome(
+                        expectation=config["type"],
+                        columns=expectation_columns(kwargs),
+                        kwargs=kwargs,
+                        severity=_SEVERITY[config.get("severity", "critical")],
+                        status="not_evaluated",
+                        message=f"column {', '.join(missing)} missing",
+                        notes=_notes(config),
+                    )
+                )
+            else:
+                runnable.append(config)
+        if runnable:
+            suite = self._gx.ExpectationSuite(name=spec.name, expectations=runnable, meta=spec.meta)
+            if len(suite.expectations) != len(runnable):
+                raise ConfigError(
+                    f"{spec.path}: {len(runnable) - len(suite.expectations)} expectation(s)"
+                    " were rejected by Great Expectations (unknown type or bad kwargs);"
+                    " see the run log"
+                )
+            self._frames += 1
+            batch_definition = (
+                self._context.data_sources.add_pandas(f"frames_{self._frames}")
+                .add_dataframe_asset(spec.name)
+                .add_batch_definition_whole_dataframe("whole_frame")
+            )
+            batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+            result = batch.validate(
+                suite,
+                result_format={
+                    "result_format": "SUMMARY",
+                    "partial_unexpected_count": SAMPLE_SIZE,
+                },
+                expectation_parameters=parameters or {},
+            )
+            outcome.gx_result = _json_safe(result.to_json_dict())
+            order = {_key(c): i for i, c in enumerate(runnable)}
+            converted = [_convert(r) for r in result.results]
+            converted.sort(key=lambda pair: order.get(pair[0], len(order)))
+            outcome.outcomes.extend(o for _, o in converted)
+        outcome.seconds = round(time.perf_counter() - started, 3)
+        return outcome
+
+
+def _key(config: dict) -> str:
+    return json.dumps([config["type"], config.get("kwargs", {})], sort_keys=True, default=str)
+
+
+def _notes(config: dict) -> str:
+    notes = config.get("notes") or config.get("meta", {}).get("notes") or ""
+    return " ".join(notes) if isinstance(notes, list) else str(notes)
+
+
+def _convert(result: Any) -> tuple[str, ExpectationOutcome]:
+    config = result.expectation_config
+    kwargs = {
+        k: v
+        for k, v in dict(config.kwargs).items()
+        if k not in ("batch_id", "result_format", "catch_exceptions")
+    }
+    severity = getattr(config.severity, "value", config.severity) or "critical"
+    details = result.result or {}
+    exception = result.exception_info or {}
+    message = ""
+    if exception.get("raised_exception"):
+        message = str(exception.get("exception_message"))
+    else:  # metric errors are nested one level down, keyed by metric id
+        for value in exception.values():
+            if isinstance(value, dict) and value.get("raised_exception"):
+                message = str(value.get("exception_message"))
+                break
+    status = "passed" if result.success else ("error" if message else "failed")
+    outcome = ExpectationOutcome(
+        expectation=config.type,
+        columns=expectation_columns(kwargs),
+        kwargs=kwargs,
+        severity=_SEVERITY.get(str(severity), FAIL),
+        status=status,
+        element_count=details.get("element_count"),
+        unexpected_count=details.get("unexpected_count"),
+        unexpected_percent=_round(details.get("unexpected_percent")),
+        observed_value=_json_safe(details.get("observed_value")),
+        sample=_json_safe(list(details.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]),
+        message=message,
+        notes=_notes({"notes": config.notes, "meta": config.meta or {}}),
+    )
+    mismatched = (details.get("details") or {}).get("mismatched")
+    if mismatched and not result.success:
+        outcome.message = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in mismatched.items())
+    original = {"type": config.type, "kwargs": kwargs}
+    return _key(original), outcome
+
+
+def _round(value: Any) -> float | None:
+    return None if value is None else round(float(value), 4)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value) if isinstance(value, str) else str(_json_safe(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _json_safe(value: Any) -> Any:
+    """Make GX results JSON-serialisable: NaN → None, numpy/pandas scalars → Python."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if value is None or isinstance(value, (str, int, bool)):
+        return value
+    if hasattr(value, "item"):
+        try:
+            return _json_safe(value.item())
+        except (TypeError, ValueError):
+            pass
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    try:
+        if value != value:  # pandas NA / NaT
+            return None
+    except (TypeError, ValueError):
+        return None
+    return str(value)

@@ -1,0 +1,383 @@
+"""The `run` and `validate` commands, step by step.
+
+run: locate raw files → validate them (GX) → copy the published warehouse to
+a building file → dbt build into it → validate the marts (GX) → collect the
+summary tables → publish atomically. Any failing step stops the run before
+publishing; the summary and the validation results are written either way.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scripts.orchestrator import publish as publishing
+from scripts.orchestrator.dbt_runner import DbtOutcome, run_dbt
+from scripts.orchestrator.errors import ExitCode, OrchestratorError
+from scripts.orchestrator.gx_engine import GxSession, SuiteOutcome
+from scripts.orchestrator.logs import TRACE_LOGGER_NAME, attach_run_log, detach, get_logger
+from scripts.orchestrator.mart_validation import load_mart_suites, validate_marts
+from scripts.orchestrator.raw_files import RawInputs, locate
+from scripts.orchestrator.raw_validation import freshness_reference, load_raw_suites, validate_raw
+from scripts.orchestrator.settings import RAW_TABLES, Settings
+from scripts.orchestrator.steps import StepRecord, StepTimer
+from scripts.orchestrator.summary import (
+    RunSummary,
+    collect_tables,
+    previous_raw_rows,
+    write_summary,
+)
+from scripts.orchestrator.validation_report import counts, failure_lines, save_html, save_json
+from scripts.orchestrator.warehouse import probe_released
+
+log = get_logger()
+# Tracebacks go to the run log only: this logger is outside the console's tree.
+trace = logging.getLogger(TRACE_LOGGER_NAME)
+
+
+def new_run_id() -> str:
+    """Sortable and unique: UTC time plus a short random suffix."""
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(2)
+
+
+@dataclass
+class Run:
+    """State shared by the steps of one command."""
+
+    settings: Settings
+    command: str
+    run_id: str = field(default_factory=new_run_id)
+    timer: StepTimer = field(default_factory=StepTimer)
+    gx: GxSession = field(default_factory=GxSession)
+    summary: RunSummary = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.summary = RunSummary(
+            run_id=self.run_id, command=self.command, run_dir=self.settings.runs_dir / self.run_id
+        )
+        self.summary.settings = settings_record(self.settings)
+
+    @property
+    def run_dir(self) -> Path:
+        return self.summary.run_dir
+
+
+def settings_record(settings: Settings) -> dict:
+    return {
+        "project_dir": str(settings.project_dir),
+        "profiles_dir": str(settings.profiles_dir),
+        "target": settings.target,
+        "target_type": settings.target_type,
+        "raw_dir": str(settings.raw_dir),
+        "raw_format": settings.raw_format,
+        "as_of_date": settings.as_of_date.isoformat() if settings.as_of_date else None,
+        "full_refresh": settings.full_refresh,
+        "select": list(settings.select),
+        "warehouse": str(settings.warehouse.published),
+        "runs_dir": str(settings.runs_dir),
+    }
+
+
+def execute(run: Run, body: Callable[[Run], None]) -> RunSummary:
+    """Run `body(run)` with a run log, and always write the summary."""
+    handler = attach_run_log(run.run_dir / "run.log")
+    log.info("%s %s: log in %s", run.command, run.run_id, run.run_dir / "run.log")
+    try:
+        body(run)
+        run.summary.status = "success"
+        run.summary.exit_code = int(ExitCode.OK)
+    except OrchestratorError as exc:
+        run.summary.status = "failed"
+        run.summary.exit_code = int(exc.exit_code)
+        run.summary.failed_step = exc.step or run.timer.failed_step
+        run.summary.error = exc.message
+        exc.run_dir = run.run_dir
+        trace.error(
+            "%s failed at %s:\n%s", run.command, run.summary.failed_step, traceback.format_exc()
+        )
+        raise
+    except BaseException as exc:
+        run.summary.status = "failed"
+        run.summary.exit_code = int(ExitCode.INTERNAL)
+        run.summary.failed_step = run.timer.failed_step
+        run.summary.error = f"{type(exc).__name__}: {exc}"
+        trace.error("%s failed:\n%s", run.command, traceback.format_exc())
+        raise
+    finally:
+        run.summary.steps = [r.to_dict() for r in run.timer.records]
+        run.summary.gx = {
+            "import_seconds": run.gx.import_seconds,
+            "context_seconds": run.gx.context_seconds,
+        }
+        run.summary.artifacts.setdefault("log", str(run.run_dir / "run.log"))
+        path = write_summary(run.summary, run.settings.runs_dir)
+        log.info("summary: %s", path)
+        detach(handler)
+    return run.summary
+
+
+# --- steps -----------------------------------------------------------------
+
+
+def step_locate(run: Run) -> RawInputs:
+    with run.timer.step("locate_raw", f"looking for raw files in {run.settings.raw_dir}") as rec:
+        inputs = locate(run.settings.raw_dir, run.settings.raw_format)
+        rec.rows = len(inputs.files)
+        rec.detail = f"{inputs.fmt} files" + (
+            f"; missing: {', '.join(inputs.missing)}" if inputs.missing else ""
+        )
+        run.summary.settings["raw_format"] = inputs.fmt
+    return inputs
+
+
+def _record_validation(
+    run: Run, stage: str, outcomes: list[SuiteOutcome], rec: StepRecord, extra: dict
+) -> None:
+    json_path = run.run_dir / f"validation_{stage}.json"
+    html_path = run.run_dir / f"validation_{stage}.html"
+    save_json(json_path, stage, outcomes, extra)
+    save_html(html_path, f"{stage.capitalize()} validation — run {run.run_id}", outcomes)
+    run.summary.artifacts[f"validation_{stage}_json"] = str(json_path)
+    run.summary.artifacts[f"validation_{stage}_html"] = str(html_path)
+    run.summary.validation[stage] = {
+        **counts(outcomes),
+        **extra,
+        "suites_detail": [s.to_dict(full=False) for s in outcomes],
+    }
+    summary = counts(outcomes)
+    rec.rows = sum(s.rows or 0 for s in outcomes)
+    rec.warnings = summary["warnings"]
+    rec.detail = (
+        f"{summary['suites']} suites, {summary['failures']} failed, {summary['warnings']} warnings"
+    )
+    for suite in outcomes:
+        for item in suite.failures:
+            log.error("  FAIL %s: %s", suite.source, item.describe())
+            if item.notes:
+                log.error("       why it matters: %s", item.notes)
+        for item in suite.warnings:
+            log.info("  warn %s: %s", Path(suite.source).name, item.describe())
+
+
+def _raise_if_failed(
+    run: Run, stage: str, outcomes: list[SuiteOutcome], step: str, code: ExitCode
+) -> None:
+    failed = [s for s in outcomes if not s.success]
+    if not failed:
+        return
+    lines = failure_lines(failed, include_warnings=False)
+    failing = sum(len(s.failures) for s in failed)
+    consequence = "; nothing was published" if run.command == "run" else ""
+    raise OrchestratorError(
+        f"{stage} validation failed: {failing} failing expectation(s) in {len(failed)} of"
+        f" {len(outcomes)} suites{consequence}.\n  "
+        + "\n  ".join(line for line in lines if not line.startswith(" "))
+        + f"\n  Full results: {run.run_dir / f'validation_{stage}.html'} (and .json)",
+        step=step,
+        exit_code=code,
+    )
+
+
+def step_validate_raw(run: Run, inputs: RawInputs) -> None:
+    with run.timer.step("validate_raw", "validating raw files with Great Expectations") as rec:
+        suites = load_raw_suites(run.settings.suites_dir)
+        reference, origin = freshness_reference(run.settings.raw_dir, run.settings.as_of_date)
+        log.info("  freshness measured against %s (%s)", reference, origin)
+        outcomes = validate_raw(
+            run.gx,
+            suites,
+            inputs,
+            reference=reference,
+            previous_rows=previous_raw_rows(run.settings.runs_dir),
+        )
+        raw_rows = dict(zip(RAW_TABLES, (s.rows for s in outcomes), strict=True))
+        extra = {
+            "freshness_reference": reference.isoformat(),
+            "freshness_reference_from": origin,
+            "raw_rows": {k: v for k, v in raw_rows.items() if v is not None},
+        }
+        _record_validation(run, "raw", outcomes, rec, extra)
+        _raise_if_failed(run, "raw", outcomes, "validate_raw", ExitCode.RAW_VALIDATION)
+
+
+def step_prepare(run: Run) -> None:
+    files = run.settings.warehouse
+    with run.timer.step("prepare_build", f"preparing {files.building.name}") as rec:
+        copied = publishing.prepare_building(files)
+        size = files.building.stat().st_size if copied else 0
+        rec.detail = (
+            f"copy of {files.published.name} ({size / 1e6:.1f} MB)"
+            if copied
+            else "new file (nothing published yet)"
+        )
+        run.summary.publish["started_from_copy"] = copied
+
+
+def _dbt_record(outcome: DbtOutcome) -> dict:
+    return {
+        "success": outcome.success,
+        "seconds": outcome.seconds,
+        "counts": outcome.counts(),
+        "error": outcome.error,
+        "problems": [n.to_dict() for n in outcome.problems],
+        "warnings": [n.to_dict() for n in outcome.warnings],
+        "slowest": [n.to_dict() for n in sorted(outcome.nodes, key=lambda n: -n.seconds)[:10]],
+    }
+
+
+def step_dbt(run: Run, raw_format: str) -> None:
+    settings = run.settings
+    database = settings.warehouse.building
+    selection = " ".join(settings.select) or "everything"
+    into = database.name if settings.is_duckdb else f"the {settings.target_type} target"
+    with run.timer.step("dbt_build", f"dbt build ({selection}) into {into}") as rec:
+        outcome = run_dbt(settings, database=database, raw_format=raw_format, log_dir=run.run_dir)
+        run.summary.dbt = _dbt_record(outcome)
+        run.summary.artifacts["dbt_log"] = str(run.run_dir / "dbt.log")
+        counts = ", ".join(f"{v} {k}" for k, v in sorted(outcome.counts().items()))
+        rec.detail = f"{len(outcome.nodes)} nodes: {counts}" if outcome.nodes else "no node ran"
+        rec.warnings = len(outcome.warnings)
+        if not outcome.success:
+            lines = outcome.describe_problems()
+            if outcome.error:
+                lines.insert(0, outcome.error)
+            if settings.is_duckdb:
+                kept = f" is kept at {database}" if database.exists() else " was not created"
+                consequence = f"; nothing was published (the failed build{kept})"
+            else:
+                consequence = f" on the {settings.target_type} target (dbt builds in place there)"
+            raise OrchestratorError(
+                "dbt build failed"
+                + consequence
+                + ".\n  "
+                + "\n  ".join(lines or ["(no node failed: see the dbt log)"])
+                + f"\n  dbt log: {run.run_dir / 'dbt.log'}",
+                exit_code=ExitCode.DBT,
+            )
+        if settings.is_duckdb:
+            probe_released(database)
+
+
+def step_validate_marts(run: Run, database: Path, *, partial: bool) -> None:
+    with run.timer.step(
+        "validate_marts", f"validating marts in {database.name} with Great Expectations"
+    ) as rec:
+        suites = load_mart_suites(run.settings.suites_dir)
+        outcomes = validate_marts(run.gx, suites, database, partial_build=partial)
+        _record_validation(run, "marts", outcomes, rec, {"database": str(database)})
+        _raise_if_failed(run, "marts", outcomes, "validate_marts", ExitCode.MART_VALIDATION)
+
+
+def step_summarize(run: Run, database: Path) -> None:
+    with run.timer.step("summarize", "collecting summary tables") as rec:
+        run.summary.tables = collect_tables(database)
+        scores = run.summary.tables.get("accounts_by_band_segment", {})
+        rec.rows = (
+            sum(int(r[-1]) for r in scores.get("rows", [])) if scores.get("available") else None
+        )
+        rec.detail = "accounts scored" if rec.rows is not None else scores.get("note", "")
+
+
+def step_publish(run: Run) -> None:
+    files = run.settings.warehouse
+    with run.timer.step("publish", f"publishing {files.published.name}") as rec:
+        had_previous = files.published.exists()
+        try:
+            publishing.publish(files)
+        except OrchestratorError:
+            raise
+        except OSError as exc:
+            raise OrchestratorError(
+                f"could not publish {files.building} as {files.published}: {exc}",
+                exit_code=ExitCode.PUBLISH,
+            ) from exc
+        rec.detail = str(files.published) + (
+            f" (previous kept as {files.previous.name})" if had_previous else " (first publish)"
+        )
+        run.summary.publish.update(
+            {
+                "published": True,
+                "path": str(files.published),
+                "previous": str(files.previous) if had_previous else None,
+            }
+        )
+
+
+# --- commands ----------------------------------------------------------------
+
+
+def _run_body(run: Run) -> None:
+    settings = run.settings
+    run.summary.publish = {"published": False, "path": str(settings.warehouse.published)}
+    with publishing.RunLock(settings.warehouse.lock, run_id=run.run_id, command=run.command):
+        raw_dir_given = settings.raw_dir.exists()
+        inputs: RawInputs | None = None
+        if settings.is_duckdb or raw_dir_given:
+            inputs = step_locate(run)
+            step_validate_raw(run, inputs)
+        else:
+            run.timer.skip(
+                "validate_raw", f"{settings.raw_dir} absent; target reads the raw schema"
+            )
+        raw_format = inputs.fmt if inputs else (settings.raw_format or "parquet")
+        if settings.is_duckdb:
+            step_prepare(run)
+        step_dbt(run, raw_format)
+        if not settings.is_duckdb:
+            run.timer.skip(
+                "validate_marts", f"mart suites read DuckDB files; target is {settings.target_type}"
+            )
+            run.timer.skip("publish", f"{settings.target_type} target: dbt built in place")
+            return
+        building = settings.warehouse.building
+        step_validate_marts(run, building, partial=bool(settings.select))
+        step_summarize(run, building)
+        step_publish(run)
+
+
+def run_pipeline(settings: Settings) -> RunSummary:
+    """The `run` command; raises OrchestratorError after writing the summary."""
+    return execute(Run(settings=settings, command="run"), _run_body)
+
+
+def validate_only(settings: Settings, *, only: str | None = None) -> RunSummary:
+    """The `validate` command: raw files, and the published marts if any."""
+
+    def body(run: Run) -> None:
+        if only in (None, "raw"):
+            inputs = step_locate(run)
+            step_validate_raw(run, inputs)
+        if only in (None, "marts"):
+            published = settings.warehouse.published
+            if published.exists():
+                step_validate_marts(run, published, partial=False)
+            elif only == "marts":
+                raise OrchestratorError(
+                    f"no published warehouse at {published}",
+                    step="validate_marts",
+                    exit_code=ExitCode.CONFIG,
+                )
+            else:
+                run.timer.skip("validate_marts", f"no published warehouse at {published}")
+
+    return execute(Run(settings=settings, command="validate"), body)
+
+
+def rollback_warehouse(settings: Settings) -> RunSummary:
+    """The `rollback` command: the previous published file comes back."""
+
+    def body(run: Run) -> None:
+        files = settings.warehouse
+        lock = publishing.RunLock(files.lock, run_id=run.run_id, command=run.command)
+        with lock, run.timer.step("rollback", f"restoring {files.previous.name}") as rec:
+            publishing.rollback(files)
+            rec.detail = (
+                f"{files.published} restored; the replaced file is now {files.previous.name}"
+            )
+
+    return execute(Run(settings=settings, command="rollback"), body)

@@ -1,0 +1,185 @@
+"""Build into a private file, swap it in atomically, keep the previous one.
+
+BI tools read the published DuckDB file while a run builds. A run therefore
+writes to `<name>.building.duckdb` (a copy of the published file, so that
+incremental history carries over) and, only when every step passed, renames
+it over the published file with `os.replace` (atomic on one filesystem).
+Readers see the old file or the new one, never a half-built one; a reader
+that already has the old file open keeps reading it until it reconnects.
+The replaced file stays as `<name>.previous.duckdb` for rollback.
+
+One run at a time per warehouse: an exclusive `fcntl.flock` on
+`<name>.duckdb.lock`, which names its holder. The kernel drops the lock when
+the holder dies, so a crashed run never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import socket
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from scripts.orchestrator.errors import ExitCode, LockedError, OrchestratorError
+from scripts.orchestrator.logs import get_logger
+from scripts.orchestrator.settings import WarehouseFiles
+
+log = get_logger("publish")
+
+
+def wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+class RunLock:
+    """Exclusive, non-blocking lock on the warehouse; refuses a second run."""
+
+    def __init__(self, path: Path, *, run_id: str, command: str) -> None:
+        self.path = path
+        self.run_id = run_id
+        self.command = command
+        self._handle: IO[str] | None = None
+
+    def holder(self) -> dict:
+        try:
+            return json.loads(self.path.read_text(encoding="utf-8") or "{}")
+        except (OSError, json.JSONDecodeError):
+            return {}
+
+    def __enter__(self) -> RunLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until __exit__
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            info = self.holder()
+            who = (
+                f"pid {info.get('pid', '?')} on {info.get('host', '?')},"
+                f" started {info.get('started_at', '?')} (run {info.get('run_id', '?')},"
+                f" command {info.get('command', '?')})"
+            )
+            raise LockedError(
+                f"another run is using this warehouse: {who}. Lock file: {self.path}."
+                " Wait for it to finish; the lock is released automatically when that"
+                " process ends."
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(
+            json.dumps(
+                {
+                    "pid": os.getpid(),
+                    "host": socket.gethostname(),
+                    "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "run_id": self.run_id,
+                    "command": self.command,
+                }
+            )
+        )
+        handle.flush()
+        self._handle = handle
+        log.debug("lock acquired: %s", self.path)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._handle is None:
+            return
+        self._handle.seek(0)
+        self._handle.truncate()
+        self._handle.flush()
+        fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+        self._handle.close()
+        self._handle = None
+        log.debug("lock released: %s", self.path)
+
+
+def _remove(path: Path) -> None:
+    path.unlink(missing_ok=True)
+
+
+def prepare_building(files: WarehouseFiles) -> bool:
+    """Start the building file as a copy of the published one (if any).
+
+    Returns whether a published file was copied. A building file left by a
+    crashed run is discarded.
+    """
+    files.directory.mkdir(parents=True, exist_ok=True)
+    for stale in (files.building, wal(files.building)):
+        if stale.exists():
+            log.warning("discarding %s left by an earlier run", stale)
+            _remove(stale)
+    if not files.published.exists():
+        return False
+    shutil.copyfile(files.published, files.building)
+    if wal(files.published).exists():
+        shutil.copyfile(wal(files.published), wal(files.building))
+    return True
+
+
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def publish(files: WarehouseFiles) -> None:
+    """Swap the building file in; the replaced file becomes `previous`."""
+    if not files.building.exists():
+        raise OrchestratorError(
+            f"nothing to publish: {files.building} does not exist",
+            step="publish",
+            exit_code=ExitCode.PUBLISH,
+        )
+    if wal(files.building).exists():
+        raise OrchestratorError(
+            f"{wal(files.building)} exists: the build was not checkpointed; not publishing",
+            step="publish",
+            exit_code=ExitCode.PUBLISH,
+        )
+    with open(files.building, "rb") as handle:
+        os.fsync(handle.fileno())
+    if files.published.exists():
+        staging = files.previous.with_name(files.previous.name + ".tmp")
+        _remove(staging)
+        try:
+            os.link(files.published, staging)  # same inode: no copy, no gap for readers
+        except OSError:
+            shutil.copy2(files.published, staging)
+        os.replace(staging, files.previous)
+        _remove(wal(files.previous))
+        if wal(files.published).exists():  # belongs to the old file, never to the new one
+            os.replace(wal(files.published), wal(files.previous))
+    os.replace(files.building, files.published)
+    _fsync_directory(files.directory)
+    log.debug("published %s (previous kept as %s)", files.published, files.previous)
+
+
+def rollback(files: WarehouseFiles) -> None:
+    """Put the previous file back in place; the replaced one becomes `previous`."""
+    if not files.previous.exists():
+        raise OrchestratorError(
+            f"no previous warehouse to roll back to ({files.previous} not found)",
+            step="rollback",
+            exit_code=ExitCode.PUBLISH,
+        )
+    swap = files.published.with_name(files.published.name + ".rollback")
+    _remove(swap)
+    if files.published.exists():
+        os.link(files.published, swap)
+    os.replace(files.previous, files.published)
+    if swap.exists():
+        os.replace(swap, files.previous)
+    _fsync_directory(files.directory)

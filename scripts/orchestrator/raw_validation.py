@@ -1,0 +1,168 @@
+"""Validate each raw file against its suite in gx/expectations/raw/.
+
+The raw files carry ~1% deliberately dirty rows that dbt's staging layer
+quarantines, so the raw suites look for what makes a FILE unusable (missing
+file or columns, wrong types, empty table, keys mostly null, enums mostly
+unknown, a collapsing row count), with `mostly` thresholds, not for single
+bad rows.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from scripts.orchestrator.errors import ConfigError
+from scripts.orchestrator.gx_engine import (
+    FAIL,
+    ExpectationOutcome,
+    GxSession,
+    SuiteOutcome,
+    SuiteSpec,
+    load_suites,
+)
+from scripts.orchestrator.logs import get_logger
+from scripts.orchestrator.raw_files import RawInputs, read_raw_table
+from scripts.orchestrator.settings import RAW_TABLES
+
+log = get_logger("raw")
+
+MANIFEST = "_manifest.json"
+PREVIOUS_ROWS_PARAMETER = "min_rows_from_previous_run"
+
+
+def load_raw_suites(suites_dir: Path) -> dict[str, SuiteSpec]:
+    """One suite per raw table, keyed by table (meta.customer_health.table)."""
+    suites: dict[str, SuiteSpec] = {}
+    for spec in load_suites(suites_dir / "raw"):
+        table = spec.options.get("table")
+        if table not in RAW_TABLES:
+            raise ConfigError(
+                f"{spec.path}: meta.customer_health.table '{table}' is not a raw table"
+            )
+        if table in suites:
+            raise ConfigError(f"{spec.path}: a second suite for raw table '{table}'")
+        suites[table] = spec
+    missing = [t for t in RAW_TABLES if t not in suites]
+    if missing:
+        raise ConfigError(
+            f"no raw expectation suite for: {', '.join(missing)} in {suites_dir / 'raw'}"
+        )
+    return suites
+
+
+def freshness_reference(raw_dir: Path, as_of_date: date | None) -> tuple[date, str]:
+    """The date freshness is measured against, and where it came from.
+
+    --as-of-date if given; else the end date a data set declares in its
+    _manifest.json (demo data); else today (UTC).
+    """
+    if as_of_date:
+        return as_of_date, "--as-of-date"
+    manifest = raw_dir / MANIFEST
+    if manifest.exists():
+        try:
+            content = json.loads(manifest.read_text(encoding="utf-8"))
+        except json.JSONDecodeError:
+            content = {}
+        window = content.get("window", {}) if isinstance(content, dict) else {}
+        for key in ("end_date",):
+            value = window.get(key) if isinstance(window, dict) else None
+            if value:
+                try:
+                    return date.fromisoformat(str(value)[:10]), f"{MANIFEST} window.{key}"
+                except ValueError:
+                    log.warning("%s: %s '%s' is not a date; ignored", manifest, key, value)
+    return datetime.now(UTC).date(), "today (UTC)"
+
+
+def with_derived_columns_allowed(spec: SuiteSpec, frame_columns: list[str]) -> SuiteSpec:
+    """Add the derived columns to every column-set check of the suite.
+
+    The frame holds the file's columns plus the derived ones the suite asked
+    for; an exact column-set match must not count the latter as extra.
+    """
+    derived = [c for c in spec.options.get("derived_columns", {}) if c in frame_columns]
+    expectations = []
+    for config in spec.expectations:
+        if config["type"] == "expect_table_columns_to_match_set" and derived:
+            kwargs = dict(config["kwargs"])
+            kwargs["column_set"] = [*kwargs.get("column_set", []), *derived]
+            config = {**config, "kwargs": kwargs}
+        expectations.append(config)
+    return replace(spec, expectations=tuple(expectations))
+
+
+def _file_problem(
+    spec: SuiteSpec, table: str, source: str, check: str, message: str
+) -> SuiteOutcome:
+    outcome = SuiteOutcome(suite=spec.name, source=source, rows=None)
+    outcome.outcomes.append(
+        ExpectationOutcome(
+            expectation=check,
+            columns=[],
+            kwargs={"table": table},
+            severity=FAIL,
+            status="failed",
+            message=message,
+        )
+    )
+    return outcome
+
+
+def validate_raw(
+    gx: GxSession,
+    suites: dict[str, SuiteSpec],
+    inputs: RawInputs,
+    *,
+    reference: date,
+    previous_rows: dict[str, int],
+) -> list[SuiteOutcome]:
+    """Validate every raw table; a missing or unreadable file is a failure too."""
+    outcomes: list[SuiteOutcome] = []
+    for table in RAW_TABLES:
+        spec = suites[table]
+        path = inputs.files.get(table)
+        if path is None:
+            expected = inputs.raw_dir / f"{table}.{inputs.fmt}"
+            outcomes.append(
+                _file_problem(spec, table, str(expected), "file_exists", "file not found")
+            )
+            log.info("  %-12s missing: %s", table, expected)
+            continue
+        try:
+            frame, _types = read_raw_table(
+                path,
+                inputs.fmt,
+                derived=spec.options.get("derived_columns"),
+                reference_date=reference,
+            )
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any reader error makes the file unusable
+            first_line = (
+                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            )
+            outcomes.append(
+                _file_problem(
+                    spec, table, str(path), "file_readable", f"cannot be read: {first_line}"
+                )
+            )
+            log.info("  %-12s unreadable: %s", table, first_line)
+            continue
+        spec = with_derived_columns_allowed(spec, list(frame.columns))
+        ratio = float(spec.options.get("previous_run_min_ratio", 0.5))
+        parameters = {PREVIOUS_ROWS_PARAMETER: math.floor(previous_rows.get(table, 0) * ratio)}
+        outcome = gx.validate(spec, frame, source=str(path), parameters=parameters)
+        outcomes.append(outcome)
+        log.info(
+            "  %-12s %9s rows  %s%s",
+            table,
+            f"{len(frame):,}",
+            "ok" if outcome.success else f"{len(outcome.failures)} failed",
+            f", {len(outcome.warnings)} warning(s)" if outcome.warnings else "",
+        )
+    return outcomes

@@ -1,0 +1,203 @@
+"""Where things are: project, profiles, raw data, warehouse files, run folders.
+
+Every path is resolved once, here, from (in order) a command-line flag, an
+environment variable, then the project default, and made absolute so that
+dbt, DuckDB and Great Expectations all see the same files whatever their
+working directory.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import yaml
+
+from scripts.orchestrator.errors import ConfigError
+
+RAW_TABLES: tuple[str, ...] = (
+    "accounts",
+    "users",
+    "events",
+    "invoices",
+    "tickets",
+    "csm_ratings",
+)
+RAW_FORMATS: tuple[str, ...] = ("parquet", "csv")
+
+ENV_DB = "CUSTOMER_HEALTH_DB"
+ENV_RAW_DIR = "CUSTOMER_HEALTH_RAW_DIR"
+ENV_RAW_FORMAT = "CUSTOMER_HEALTH_RAW_FORMAT"
+ENV_RUNS_DIR = "CUSTOMER_HEALTH_RUNS_DIR"
+ENV_DUCKDB_TMP = "CUSTOMER_HEALTH_DUCKDB_TMP"
+
+
+def repo_root() -> Path:
+    """The dbt project this package ships with (two levels above this file)."""
+    return Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class WarehouseFiles:
+    """The published DuckDB file and its siblings, all in one directory.
+
+    `building` is where a run writes; `previous` keeps the last published file
+    for rollback; `lock` serialises runs on this warehouse.
+    """
+
+    published: Path
+
+    @property
+    def directory(self) -> Path:
+        return self.published.parent
+
+    def _sibling(self, tag: str) -> Path:
+        return self.published.with_name(f"{self.published.stem}.{tag}{self.published.suffix}")
+
+    @property
+    def building(self) -> Path:
+        return self._sibling("building")
+
+    @property
+    def previous(self) -> Path:
+        return self._sibling("previous")
+
+    @property
+    def lock(self) -> Path:
+        return self.published.with_name(self.published.name + ".lock")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know, resolved and validated."""
+
+    project_dir: Path
+    profiles_dir: Path
+    suites_dir: Path
+    runs_dir: Path
+    warehouse: WarehouseFiles
+    raw_dir: Path
+    raw_format: str | None
+    target: str | None
+    target_type: str
+    as_of_date: date | None
+    full_refresh: bool
+    select: tuple[str, ...]
+    verbosity: int
+
+    @property
+    def is_duckdb(self) -> bool:
+        return self.target_type == "duckdb"
+
+
+def _from_flag_env_default(flag: str | None, env_name: str, default: Path) -> Path:
+    value = flag or os.environ.get(env_name)
+    return Path(value).expanduser().resolve() if value else default.resolve()
+
+
+def resolve_profiles_dir(flag: str | None, project_dir: Path) -> Path:
+    """Same order as dbt: flag, DBT_PROFILES_DIR, the project folder, ~/.dbt."""
+    if flag:
+        return Path(flag).expanduser().resolve()
+    if os.environ.get("DBT_PROFILES_DIR"):
+        return Path(os.environ["DBT_PROFILES_DIR"]).expanduser().resolve()
+    if (project_dir / "profiles.yml").exists():
+        return project_dir
+    return (Path.home() / ".dbt").resolve()
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path} not found") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(content, dict):
+        raise ConfigError(f"{path} does not contain a YAML mapping")
+    return content
+
+
+def resolve_target_type(project_dir: Path, profiles_dir: Path, target: str | None) -> str:
+    """Look up the adapter type of the chosen target in profiles.yml.
+
+    A DuckDB target must take its file path from $CUSTOMER_HEALTH_DB: that is
+    how a run writes to a separate file that is published only on success.
+    """
+    profile_name = _read_yaml(project_dir / "dbt_project.yml").get("profile")
+    profiles_file = profiles_dir / "profiles.yml"
+    profile = _read_yaml(profiles_file).get(profile_name)
+    if not isinstance(profile, dict):
+        raise ConfigError(f"profile '{profile_name}' not found in {profiles_file}")
+    name = target or os.environ.get("DBT_TARGET") or profile.get("target")
+    outputs = profile.get("outputs") or {}
+    if name not in outputs:
+        known = ", ".join(sorted(outputs)) or "none"
+        raise ConfigError(
+            f"target '{name}' not found in profile '{profile_name}' of {profiles_file}"
+            f" (targets: {known})"
+        )
+    output = outputs[name]
+    target_type = str(output.get("type", "")).strip()
+    if target_type == "duckdb" and ENV_DB not in str(output.get("path", "")):
+        raise ConfigError(
+            f"target '{name}' in {profiles_file} has a fixed path; the orchestrator needs"
+            f" path: \"{{{{ env_var('{ENV_DB}', ...) }}}}\" to build into a separate file"
+        )
+    return target_type
+
+
+def parse_as_of_date(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise ConfigError(f"--as-of-date '{value}' is not a date (YYYY-MM-DD)") from exc
+
+
+def build_settings(
+    *,
+    project_dir: str | None = None,
+    profiles_dir: str | None = None,
+    runs_dir: str | None = None,
+    warehouse: str | None = None,
+    raw_dir: str | None = None,
+    raw_format: str | None = None,
+    target: str | None = None,
+    as_of_date: str | None = None,
+    full_refresh: bool = False,
+    select: tuple[str, ...] = (),
+    verbosity: int = 0,
+    need_target: bool = True,
+) -> Settings:
+    """Resolve flags and environment into Settings (raises ConfigError)."""
+    project = Path(project_dir).expanduser().resolve() if project_dir else repo_root()
+    if not (project / "dbt_project.yml").exists():
+        raise ConfigError(f"{project} is not a dbt project (no dbt_project.yml)")
+    profiles = resolve_profiles_dir(profiles_dir, project)
+    fmt = raw_format or os.environ.get(ENV_RAW_FORMAT) or None
+    if fmt is not None and fmt not in RAW_FORMATS:
+        raise ConfigError(f"raw format '{fmt}' is not one of {', '.join(RAW_FORMATS)}")
+    target_type = resolve_target_type(project, profiles, target) if need_target else "duckdb"
+    return Settings(
+        project_dir=project,
+        profiles_dir=profiles,
+        suites_dir=project / "gx" / "expectations",
+        runs_dir=_from_flag_env_default(runs_dir, ENV_RUNS_DIR, project / "runs"),
+        warehouse=WarehouseFiles(
+            _from_flag_env_default(
+                warehouse, ENV_DB, project / "warehouse" / "customer_health.duckdb"
+            )
+        ),
+        raw_dir=_from_flag_env_default(raw_dir, ENV_RAW_DIR, project / "data" / "raw"),
+        raw_format=fmt,
+        target=target,
+        target_type=target_type,
+        as_of_date=parse_as_of_date(as_of_date),
+        full_refresh=full_refresh,
+        select=tuple(select),
+        verbosity=verbosity,
+    )

@@ -1,0 +1,458 @@
+"""Unit tests of the orchestrator's parts: no dbt build, small files in tmp dirs."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+# The orchestrator runs as `python -m scripts.orchestrator` from the repo root; make the
+# root importable when pytest starts elsewhere.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from scripts.orchestrator import cli, publish  # noqa: E402
+from scripts.orchestrator.errors import ConfigError, ExitCode, LockedError, OrchestratorError
+from scripts.orchestrator.gx_engine import GxSession, load_suite, load_suites
+from scripts.orchestrator.raw_files import detect_format, locate
+from scripts.orchestrator.raw_validation import (
+    freshness_reference,
+    load_raw_suites,
+    validate_raw,
+)
+from scripts.orchestrator.settings import RAW_TABLES, WarehouseFiles, build_settings, repo_root
+from scripts.orchestrator.summary import (
+    RunSummary,
+    collect_tables,
+    format_table,
+    previous_raw_rows,
+    render_tables,
+    write_summary,
+)
+
+ROOT = repo_root()
+SUITES = ROOT / "gx" / "expectations"
+
+
+@pytest.fixture(scope="module")
+def raw_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Small demo data (the real generator), written once for this module."""
+    from scripts import generate_demo_data
+
+    out = tmp_path_factory.mktemp("raw")
+    with open(os.devnull, "w") as sink:
+        stdout, sys.stdout = sys.stdout, sink
+        try:
+            assert (
+                generate_demo_data.main(["--accounts", "30", "--days", "60", "--out", str(out)])
+                == 0
+            )
+        finally:
+            sys.stdout = stdout
+    return out
+
+
+@pytest.fixture(scope="module")
+def gx_session() -> GxSession:
+    return GxSession()
+
+
+def _copy_raw(raw_dir: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "raw"
+    shutil.copytree(raw_dir, target)
+    return target
+
+
+def _rewrite(path: Path, sql: str) -> None:
+    """Replace a parquet file by `sql` run over it (`t` is the old content)."""
+    con = duckdb.connect()
+    con.execute(f"create table t as select * from read_parquet('{path}')")
+    con.execute(f"copy ({sql}) to '{path}' (format parquet)")
+    con.close()
+
+
+def _validate(gx_session: GxSession, raw: Path, previous: dict | None = None):
+    inputs = locate(raw, None)
+    return validate_raw(
+        gx_session,
+        load_raw_suites(SUITES),
+        inputs,
+        reference=date(2026, 10, 31),
+        previous_rows=previous or {},
+    )
+
+
+def _failures(outcomes) -> dict[str, list[str]]:
+    return {
+        Path(o.source).stem: [f.expectation for f in o.failures] for o in outcomes if o.failures
+    }
+
+
+# --- suites -------------------------------------------------------------------
+
+
+def test_every_suite_is_valid_gx_json() -> None:
+    """GX drops invalid expectations with only a log line: check none is dropped."""
+    import great_expectations as gx
+
+    for spec in [*load_suites(SUITES / "raw"), *load_suites(SUITES / "marts")]:
+        suite = gx.ExpectationSuite(name=spec.name, expectations=list(spec.expectations))
+        assert len(suite.expectations) == len(spec.expectations), spec.path
+        for expectation in spec.expectations:
+            assert expectation.get("severity", "critical") in ("critical", "warning", "info")
+            assert expectation.get("notes"), f"{spec.path}: {expectation['type']} needs notes"
+
+
+def test_one_raw_suite_per_table() -> None:
+    assert sorted(load_raw_suites(SUITES)) == sorted(RAW_TABLES)
+
+
+def test_bad_severity_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(
+        json.dumps(
+            {
+                "name": "s",
+                "expectations": [
+                    {"type": "expect_table_row_count_to_be_between", "kwargs": {}, "severity": "x"}
+                ],
+            }
+        )
+    )
+    with pytest.raises(ConfigError, match="severity 'x'"):
+        load_suite(path)
+
+
+# --- raw files and raw validation ---------------------------------------------------
+
+
+def test_format_is_detected_from_files(tmp_path: Path) -> None:
+    for table in RAW_TABLES:
+        (tmp_path / f"{table}.csv").write_text("a\n1\n")
+    assert detect_format(tmp_path, None) == "csv"
+    (tmp_path / "accounts.parquet").write_text("")
+    assert detect_format(tmp_path, None) == "csv"  # the complete set wins
+    (tmp_path / "users.csv").unlink()
+    with pytest.raises(ConfigError, match="mixes raw formats"):
+        detect_format(tmp_path, None)
+    assert detect_format(tmp_path, "parquet") == "parquet"
+    with pytest.raises(ConfigError, match="does not exist"):
+        detect_format(tmp_path / "nope", None)
+
+
+def test_freshness_reference_order(tmp_path: Path) -> None:
+    assert freshness_reference(tmp_path, date(2026, 1, 2)) == (date(2026, 1, 2), "--as-of-date")
+    (tmp_path / "_manifest.json").write_text(json.dumps({"window": {"end_date": "2026-10-31"}}))
+    assert freshness_reference(tmp_path, None)[0] == date(2026, 10, 31)
+    (tmp_path / "_manifest.json").unlink()
+    assert freshness_reference(tmp_path, None)[1] == "today (UTC)"
+
+
+def test_demo_data_passes_raw_suites(raw_dir: Path, gx_session: GxSession) -> None:
+    """~1% (here more: 30 accounts) dirty rows are warnings, never failures."""
+    outcomes = _validate(gx_session, raw_dir)
+    assert _failures(outcomes) == {}
+    assert [Path(o.source).stem for o in outcomes] == list(RAW_TABLES)
+    assert all(o.rows and o.rows > 0 for o in outcomes)
+    assert gx_session.import_seconds is not None
+
+
+_OFFLINE_VALIDATION = """
+import socket, sys
+from datetime import date
+from pathlib import Path
+
+def refuse(*args, **kwargs):
+    raise SystemExit("network access attempted")
+
+socket.socket.connect = refuse
+socket.create_connection = refuse
+from scripts.orchestrator.gx_engine import GxSession
+from scripts.orchestrator.raw_files import locate
+from scripts.orchestrator.raw_validation import load_raw_suites, validate_raw
+
+assert "great_expectations" not in sys.modules  # imported lazily, by the first suite
+session = GxSession()
+outcomes = validate_raw(
+    session, load_raw_suites(Path(sys.argv[1])), locate(Path(sys.argv[2]), None),
+    reference=date(2026, 10, 31), previous_rows={},
+)
+assert all(o.success for o in outcomes)
+print(session.import_seconds)
+"""
+
+
+def test_gx_runs_offline_and_writes_nothing(raw_dir: Path, tmp_path: Path) -> None:
+    """Import, context and validation with every socket refused; no GX project on disk."""
+    env = {k: v for k, v in os.environ.items() if k != "GX_ANALYTICS_ENABLED"}
+    env["PYTHONPATH"] = str(ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", _OFFLINE_VALIDATION, str(SUITES), str(raw_dir)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout.strip()) > 0  # the import is timed
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_orchestrator_imports_neither_gx_nor_dbt_up_front() -> None:
+    code = (
+        "import sys, scripts.orchestrator.cli, scripts.orchestrator.pipeline\n"
+        "print(sorted(m for m in ('great_expectations', 'dbt.cli.main') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("table", "sql", "expected"),
+    [
+        ("accounts", "select * exclude (plan) from t", "expect_table_columns_to_match_set"),
+        (
+            "events",
+            "select * replace (null::varchar as account_id) from t",
+            "expect_column_values_to_not_be_null",
+        ),
+        (
+            "invoices",
+            "select * replace ('refunded' as status) from t",
+            "expect_column_values_to_be_in_set",
+        ),
+        (
+            "users",
+            "select * replace (cast(null as varchar) as created_at) from t",
+            "expect_column_values_to_not_be_null",
+        ),
+        ("accounts", "select * from t where false", "expect_table_row_count_to_be_between"),
+        (
+            "tickets",
+            "select * replace (cast(length(ticket_id) as bigint) as csat) from t",
+            "expect_column_values_to_be_of_type",
+        ),
+        ("events", "select t.* from t, range(2)", "expect_column_values_to_be_unique"),
+    ],
+)
+def test_unusable_file_fails(
+    raw_dir: Path, gx_session: GxSession, tmp_path: Path, table: str, sql: str, expected: str
+) -> None:
+    raw = _copy_raw(raw_dir, tmp_path)
+    _rewrite(raw / f"{table}.parquet", sql)
+    failures = _failures(_validate(gx_session, raw))
+    assert list(failures) == [table]
+    assert expected in failures[table]
+
+
+def test_missing_and_unreadable_files_fail(
+    raw_dir: Path, gx_session: GxSession, tmp_path: Path
+) -> None:
+    raw = _copy_raw(raw_dir, tmp_path)
+    (raw / "tickets.parquet").unlink()
+    (raw / "users.parquet").write_bytes(b"not a parquet file")
+    outcomes = _validate(gx_session, raw)
+    assert _failures(outcomes) == {"tickets": ["file_exists"], "users": ["file_readable"]}
+    users = next(o for o in outcomes if o.source.endswith("users.parquet"))
+    assert "cannot be read" in users.failures[0].describe()
+
+
+def test_row_count_drop_is_a_warning(raw_dir: Path, gx_session: GxSession) -> None:
+    outcomes = _validate(gx_session, raw_dir, previous={"events": 10**9})
+    assert _failures(outcomes) == {}
+    events = next(o for o in outcomes if o.source.endswith("events.parquet"))
+    assert any(
+        w.expectation == "expect_table_row_count_to_be_between" and w.severity == "warn"
+        for w in events.warnings
+    )
+
+
+def test_csv_is_validated_like_parquet(
+    raw_dir: Path, gx_session: GxSession, tmp_path: Path
+) -> None:
+    raw = tmp_path / "csv"
+    raw.mkdir()
+    con = duckdb.connect()
+    for table in RAW_TABLES:
+        con.execute(
+            f"copy (select * from read_parquet('{raw_dir / table}.parquet'))"
+            f" to '{raw / table}.csv' (header, force_quote *)"
+        )
+    con.close()
+    assert locate(raw, None).fmt == "csv"
+    assert _failures(_validate(gx_session, raw)) == {}
+
+
+# --- publishing and the lock ------------------------------------------------------
+
+
+def _files(tmp_path: Path) -> WarehouseFiles:
+    return WarehouseFiles(tmp_path / "wh" / "customer_health.duckdb")
+
+
+def test_publish_swaps_and_keeps_previous(tmp_path: Path) -> None:
+    files = _files(tmp_path)
+    assert publish.prepare_building(files) is False  # nothing published yet
+    files.building.write_text("v1")
+    publish.publish(files)
+    assert files.published.read_text() == "v1" and not files.building.exists()
+    assert publish.prepare_building(files) is True  # starts as a copy
+    assert files.building.read_text() == "v1"
+    files.building.write_text("v2")
+    publish.publish(files)
+    assert files.published.read_text() == "v2"
+    assert files.previous.read_text() == "v1"
+    publish.rollback(files)
+    assert files.published.read_text() == "v1"
+    assert files.previous.read_text() == "v2"
+
+
+def test_reader_keeps_old_file_during_swap(tmp_path: Path) -> None:
+    files = _files(tmp_path)
+    files.directory.mkdir(parents=True)
+    con = duckdb.connect(str(files.published))
+    con.execute("create table t as select 1 as version")
+    con.close()
+    publish.prepare_building(files)
+    con = duckdb.connect(str(files.building))
+    con.execute("update t set version = 2")
+    con.close()
+    reader = duckdb.connect(str(files.published), read_only=True)
+    publish.publish(files)
+    assert reader.execute("select version from t").fetchone() == (1,)
+    reader.close()
+    reader = duckdb.connect(str(files.published), read_only=True)
+    assert reader.execute("select version from t").fetchone() == (2,)
+    reader.close()
+
+
+def test_publish_refuses_without_building_file(tmp_path: Path) -> None:
+    with pytest.raises(OrchestratorError, match="nothing to publish"):
+        publish.publish(_files(tmp_path))
+
+
+def test_lock_refuses_second_holder_and_names_first(tmp_path: Path) -> None:
+    path = tmp_path / "x.lock"
+    with publish.RunLock(path, run_id="first", command="run"):
+        second = publish.RunLock(path, run_id="second", command="run")
+        with pytest.raises(LockedError) as caught, second:
+            pass
+        assert f"pid {os.getpid()}" in caught.value.message
+        assert "run first" in caught.value.message and "started 20" in caught.value.message
+        assert caught.value.exit_code == ExitCode.LOCKED
+    with publish.RunLock(path, run_id="third", command="run"):  # released after the block
+        pass
+
+
+def test_lock_held_by_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "x.lock"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import pathlib, time\n"
+            "from scripts.orchestrator.publish import RunLock\n"
+            f"lock = RunLock(pathlib.Path({str(path)!r}), run_id='other', command='run')\n"
+            "with lock:\n"
+            "    print('held', flush=True)\n"
+            "    time.sleep(30)\n",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        mine = publish.RunLock(path, run_id="me", command="run")
+        with pytest.raises(LockedError, match=f"pid {holder.pid}"), mine:
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+    with publish.RunLock(path, run_id="me", command="run"):  # the kernel released it
+        pass
+
+
+# --- settings, summary, cli ------------------------------------------------------
+
+
+def test_settings_resolve_flags_then_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CUSTOMER_HEALTH_DB", str(tmp_path / "env.duckdb"))
+    monkeypatch.setenv("CUSTOMER_HEALTH_RAW_DIR", str(tmp_path / "envraw"))
+    monkeypatch.delenv("CUSTOMER_HEALTH_RAW_FORMAT", raising=False)
+    settings = build_settings(raw_dir=str(tmp_path / "flagraw"))
+    assert settings.raw_dir == tmp_path / "flagraw"
+    assert settings.warehouse.published == tmp_path / "env.duckdb"
+    assert settings.warehouse.building.name == "env.building.duckdb"
+    assert settings.warehouse.previous.name == "env.previous.duckdb"
+    assert settings.target_type == "duckdb"
+    with pytest.raises(ConfigError, match="not a date"):
+        build_settings(as_of_date="31/10/2026")
+    with pytest.raises(ConfigError, match="target 'nope' not found"):
+        build_settings(target="nope")
+
+
+def test_default_command_is_run() -> None:
+    args = cli.parse_args(["--raw-dir", "x", "-s", "staging", "marts", "-v"])
+    assert args.command == "run" and args.select == ["staging", "marts"] and args.verbosity == 1
+    assert cli.parse_args(["report", "-q"]).verbosity == -1
+
+
+def test_summary_json_and_latest_pointer(tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    summary = RunSummary(run_id="20260101T000000Z-abcd", command="run", run_dir=runs / "r1")
+    summary.status = "success"
+    summary.validation = {"raw": {"raw_rows": {"events": 100}}}
+    path = write_summary(summary, runs)
+    assert json.loads(path.read_text())["status"] == "success"
+    pointer = json.loads((runs / "latest.json").read_text())
+    assert pointer["summary"] == str(path) and pointer["run_id"] == summary.run_id
+    assert previous_raw_rows(runs) == {"events": 100}
+
+
+def test_summary_tables_without_marts(tmp_path: Path) -> None:
+    database = tmp_path / "w.duckdb"
+    duckdb.connect(str(database)).close()
+    tables = collect_tables(database)
+    assert tables["alerts"] == {
+        "available": False,
+        "columns": [],
+        "rows": [],
+        "note": "fct_health_alerts not built yet: no alerts",
+        "count": 0,
+    }
+    assert not tables["accounts_by_band_segment"]["available"]
+    text = render_tables(tables)
+    assert "Alerts raised: 0" in text and "fct_health_scores not built" in text
+
+
+def test_summary_tables_with_alerts(tmp_path: Path) -> None:
+    database = tmp_path / "w.duckdb"
+    con = duckdb.connect(str(database))
+    con.execute(
+        "create table fct_health_scores as select * from (values"
+        " ('a1', date '2026-10-31', 'smb', 'red'), ('a2', date '2026-10-31', 'smb', 'green'),"
+        " ('a1', date '2026-10-30', 'smb', 'green')) v(account_id, as_of_date, segment, band)"
+    )
+    con.execute(
+        "create table fct_health_alerts as select * from (values"
+        " ('a1', date '2026-10-31', 'band_worse')) v(account_id, as_of_date, alert_type)"
+    )
+    con.close()
+    tables = collect_tables(database)
+    assert tables["accounts_by_band_segment"]["rows"] == [["smb", "green", 1], ["smb", "red", 1]]
+    assert tables["alerts"]["count"] == 1
+
+
+def test_format_table_aligns_numbers() -> None:
+    text = format_table(["name", "n"], [["a", 1], ["bb", 1000]])
+    assert text.splitlines()[-2:] == ["a         1", "bb    1,000"]

@@ -1,0 +1,549 @@
+{{ config(materialized='table') }}
+
+-- The raw and normalized value of every catalog metric for every account in
+-- scope at as_of_date, over each metric's trailing window. Product metrics come
+-- from the account x user x day x event table, never from the raw events.
+-- A null value is missing data (scored per the metric's missing-data policy);
+-- product usage and open tickets default to 0 (no use is data), the others are
+-- missing when there is nothing to measure (no invoice, no resolved ticket...).
+
+with
+
+accounts as (
+    select * from {{ ref('int_accounts_lifecycle_staged') }}
+),
+
+metric_catalog as (
+    select * from {{ ref('int_metric_catalog_prepared') }}
+),
+
+metric_windows as (
+    select * from {{ ref('int_metric_windows_dated') }}
+),
+
+account_user_days as (
+    select * from {{ ref('int_account_user_days_aggregated') }}
+),
+
+users as (
+    select * from {{ ref('stg_product__users') }}
+),
+
+invoices as (
+    select * from {{ ref('stg_billing__invoices') }}
+),
+
+tickets as (
+    select * from {{ ref('stg_support__tickets') }}
+),
+
+csm_ratings as (
+    select * from {{ ref('stg_crm__csm_ratings') }}
+),
+
+accounts_in_scope as (
+    select
+        accounts.account_id,
+        accounts.as_of_date,
+        accounts.created_on,
+        accounts.account_age_days,
+        accounts.seats
+    from accounts
+    where accounts.is_in_scope
+),
+
+-- Product activity ------------------------------------------------------------
+
+activity_periods as (
+    select distinct
+        metric_windows.period,
+        metric_windows.window_days,
+        metric_windows.window_start_date,
+        metric_windows.window_end_date
+    from metric_windows
+),
+
+activity_in_periods as (
+    select
+        account_user_days.account_id,
+        activity_periods.period,
+        activity_periods.window_days,
+        sum(account_user_days.event_count) as event_count,
+        count(distinct account_user_days.user_id) as active_users,
+        max(account_user_days.activity_date) as last_activity_date
+    from account_user_days
+    inner join activity_periods
+        on
+            account_user_days.activity_date >= activity_periods.window_start_date
+            and account_user_days.activity_date <= activity_periods.window_end_date
+    group by 1, 2, 3
+),
+
+account_activity as (
+    select
+        accounts_in_scope.account_id,
+        activity_periods.period,
+        activity_periods.window_days,
+        coalesce(activity_in_periods.event_count, 0) as event_count,
+        coalesce(activity_in_periods.active_users, 0) as active_users,
+        activity_in_periods.last_activity_date
+    from accounts_in_scope
+    cross join activity_periods
+    left join activity_in_periods
+        on
+            accounts_in_scope.account_id = activity_in_periods.account_id
+            and activity_periods.period = activity_in_periods.period
+            and activity_periods.window_days = activity_in_periods.window_days
+),
+
+current_windows as (
+    select * from metric_windows
+    where period = 'current'
+),
+
+activity_values as (
+    select
+        account_activity.account_id,
+        current_windows.metric_id,
+        case current_windows.metric_id
+            when 'active_users' then account_activity.active_users
+            when 'events_per_active_user' then account_activity.event_count
+            when 'days_since_last_activity'
+                then {{ dbt.datediff(
+                    'account_activity.last_activity_date', 'current_windows.as_of_date', 'day'
+                ) }}
+        end as raw_value
+    from current_windows
+    inner join account_activity
+        on
+            current_windows.period = account_activity.period
+            and current_windows.window_days = account_activity.window_days
+    where current_windows.metric_id in (
+        'active_users', 'events_per_active_user', 'days_since_last_activity'
+    )
+),
+
+usage_trend_values as (
+    select
+        accounts_in_scope.account_id,
+        current_windows.metric_id,
+        -- % change; none for an account younger than both windows together
+        case
+            when accounts_in_scope.created_on <= previous_windows.window_start_date
+                then 100 * cast(
+                    current_activity.event_count - previous_activity.event_count
+                    as {{ type_double() }}
+                ) / nullif(cast(previous_activity.event_count as {{ type_double() }}), 0)
+        end as raw_value
+    from current_windows
+    inner join metric_windows as previous_windows
+        on
+            current_windows.metric_id = previous_windows.metric_id
+            and previous_windows.period = 'previous'
+    cross join accounts_in_scope
+    inner join account_activity as current_activity
+        on
+            accounts_in_scope.account_id = current_activity.account_id
+            and current_activity.period = 'current'
+            and current_windows.window_days = current_activity.window_days
+    inner join account_activity as previous_activity
+        on
+            accounts_in_scope.account_id = previous_activity.account_id
+            and previous_activity.period = 'previous'
+            and current_windows.window_days = previous_activity.window_days
+    where current_windows.metric_id = 'usage_trend'
+),
+
+account_users_seen as (
+    select
+        account_user_days.account_id,
+        account_user_days.user_id
+    from account_user_days
+    inner join accounts_in_scope
+        on account_user_days.account_id = accounts_in_scope.account_id
+    where account_user_days.activity_date <= accounts_in_scope.as_of_date
+    group by 1, 2
+),
+
+activated_users as (
+    select
+        account_users_seen.account_id,
+        count(distinct account_users_seen.user_id) as activated_user_count
+    from account_users_seen
+    inner join accounts_in_scope
+        on account_users_seen.account_id = accounts_in_scope.account_id
+    left join users
+        on account_users_seen.user_id = users.user_id
+    where
+        users.deactivated_at is null
+        or cast(users.deactivated_at as date) > accounts_in_scope.as_of_date
+    group by 1
+),
+
+onboarding_goal_values as (
+    select
+        accounts_in_scope.account_id,
+        current_windows.metric_id,
+        -- activated share of seats, in % of where the account should be by its
+        -- age: goal_target by window_days, pro rata before that
+        100 * (
+            cast(coalesce(activated_users.activated_user_count, 0) as {{ type_double() }})
+            / nullif(cast(accounts_in_scope.seats as {{ type_double() }}), 0)
+        ) / nullif(
+            metric_catalog.goal_target * case
+                when accounts_in_scope.account_age_days >= current_windows.window_days
+                    then 1
+                else
+                    cast(accounts_in_scope.account_age_days as {{ type_double() }})
+                    / nullif(cast(current_windows.window_days as {{ type_double() }}), 0)
+            end,
+            0
+        ) as raw_value
+    from current_windows
+    inner join metric_catalog
+        on current_windows.metric_id = metric_catalog.metric_id
+    cross join accounts_in_scope
+    left join activated_users
+        on accounts_in_scope.account_id = activated_users.account_id
+    where current_windows.metric_id = 'onboarding_goal'
+),
+
+event_aggregation_windows as (
+    select
+        metric_windows.metric_id,
+        metric_windows.period,
+        metric_windows.window_start_date,
+        metric_windows.window_end_date,
+        metric_catalog.measure_type,
+        metric_catalog.event_name,
+        metric_catalog.aggregation
+    from metric_windows
+    inner join metric_catalog
+        on metric_windows.metric_id = metric_catalog.metric_id
+    where metric_catalog.computation = 'event_aggregation'
+),
+
+event_aggregations as (
+    select
+        account_user_days.account_id,
+        event_aggregation_windows.metric_id,
+        event_aggregation_windows.period,
+        sum(account_user_days.event_count) as event_count,
+        count(distinct account_user_days.user_id) as user_count,
+        count(distinct account_user_days.activity_date) as active_day_count
+    from account_user_days
+    inner join event_aggregation_windows
+        on
+            account_user_days.event_name = event_aggregation_windows.event_name
+            and account_user_days.activity_date >= event_aggregation_windows.window_start_date
+            and account_user_days.activity_date <= event_aggregation_windows.window_end_date
+    group by 1, 2, 3
+),
+
+event_aggregation_periods as (
+    select
+        accounts_in_scope.account_id,
+        accounts_in_scope.created_on,
+        event_aggregation_windows.metric_id,
+        event_aggregation_windows.period,
+        event_aggregation_windows.window_start_date,
+        event_aggregation_windows.measure_type,
+        cast(
+            case event_aggregation_windows.aggregation
+                when 'count' then coalesce(event_aggregations.event_count, 0)
+                when 'distinct_users' then coalesce(event_aggregations.user_count, 0)
+                when 'distinct_active_days'
+                    then coalesce(event_aggregations.active_day_count, 0)
+            end as {{ type_double() }}
+        ) as aggregated_value
+    from event_aggregation_windows
+    cross join accounts_in_scope
+    left join event_aggregations
+        on
+            accounts_in_scope.account_id = event_aggregations.account_id
+            and event_aggregation_windows.metric_id = event_aggregations.metric_id
+            and event_aggregation_windows.period = event_aggregations.period
+),
+
+event_aggregation_values as (
+    select
+        current_periods.account_id,
+        current_periods.metric_id,
+        case
+            when current_periods.measure_type <> 'trend'
+                then current_periods.aggregated_value
+            -- % change, as for usage_trend
+            when current_periods.created_on <= previous_periods.window_start_date
+                then
+                    100 * (current_periods.aggregated_value - previous_periods.aggregated_value)
+                    / nullif(previous_periods.aggregated_value, 0)
+        end as raw_value
+    from event_aggregation_periods as current_periods
+    left join event_aggregation_periods as previous_periods
+        on
+            current_periods.account_id = previous_periods.account_id
+            and current_periods.metric_id = previous_periods.metric_id
+            and previous_periods.period = 'previous'
+    where current_periods.period = 'current'
+),
+
+-- Invoices --------------------------------------------------------------------
+
+billable_invoices as (
+    select * from invoices
+    where status not in ('draft', 'void')
+),
+
+overdue_invoice_values as (
+    select
+        billable_invoices.account_id,
+        current_windows.metric_id,
+        sum(
+            case
+                when cast(billable_invoices.due_at as date) >= current_windows.as_of_date
+                    then 0
+                when cast(billable_invoices.paid_at as date) <= current_windows.as_of_date
+                    then 0
+                else 1
+            end
+        ) as raw_value
+    from billable_invoices
+    inner join current_windows
+        on
+            cast(billable_invoices.issued_at as date) >= current_windows.window_start_date
+            and cast(billable_invoices.issued_at as date) <= current_windows.window_end_date
+    where current_windows.metric_id = 'overdue_invoices'
+    group by 1, 2
+),
+
+days_to_pay_values as (
+    select
+        billable_invoices.account_id,
+        current_windows.metric_id,
+        avg(cast(
+            {{ dbt.datediff('billable_invoices.issued_at', 'billable_invoices.paid_at', 'day') }}
+            as {{ type_double() }}
+        )) as raw_value
+    from billable_invoices
+    inner join current_windows
+        on
+            cast(billable_invoices.paid_at as date) >= current_windows.window_start_date
+            and cast(billable_invoices.paid_at as date) <= current_windows.window_end_date
+    where current_windows.metric_id = 'avg_days_to_pay'
+    group by 1, 2
+),
+
+-- Support tickets -------------------------------------------------------------
+
+open_ticket_counts as (
+    select
+        tickets.account_id,
+        current_windows.metric_id,
+        count(*) as open_ticket_count
+    from tickets
+    inner join current_windows
+        on
+            cast(tickets.opened_at as date) >= current_windows.window_start_date
+            and cast(tickets.opened_at as date) <= current_windows.window_end_date
+    where
+        current_windows.metric_id = 'open_tickets_per_user'
+        and (
+            tickets.resolved_at is null
+            or cast(tickets.resolved_at as date) > current_windows.as_of_date
+        )
+    group by 1, 2
+),
+
+open_ticket_values as (
+    select
+        accounts_in_scope.account_id,
+        current_windows.metric_id,
+        coalesce(open_ticket_counts.open_ticket_count, 0) as raw_value
+    from current_windows
+    cross join accounts_in_scope
+    left join open_ticket_counts
+        on
+            accounts_in_scope.account_id = open_ticket_counts.account_id
+            and current_windows.metric_id = open_ticket_counts.metric_id
+    where current_windows.metric_id = 'open_tickets_per_user'
+),
+
+resolved_tickets as (
+    select
+        tickets.account_id,
+        tickets.csat,
+        current_windows.metric_id,
+        -- minutes, so that a ticket solved in 5 minutes is not an hour
+        cast(
+            {{ dbt.datediff('tickets.opened_at', 'tickets.resolved_at', 'minute') }}
+            as {{ type_double() }}
+        ) / 60 as resolution_hours
+    from tickets
+    inner join current_windows
+        on
+            cast(tickets.resolved_at as date) >= current_windows.window_start_date
+            and cast(tickets.resolved_at as date) <= current_windows.window_end_date
+    where current_windows.metric_id in ('median_resolution_hours', 'avg_csat')
+),
+
+resolution_values as (
+    select
+        resolved_tickets.account_id,
+        resolved_tickets.metric_id,
+        {{ median_value('resolved_tickets.resolution_hours') }} as raw_value
+    from resolved_tickets
+    where resolved_tickets.metric_id = 'median_resolution_hours'
+    group by 1, 2
+),
+
+csat_values as (
+    select
+        resolved_tickets.account_id,
+        resolved_tickets.metric_id,
+        avg(cast(resolved_tickets.csat as {{ type_double() }})) as raw_value
+    from resolved_tickets
+    where
+        resolved_tickets.metric_id = 'avg_csat'
+        and resolved_tickets.csat is not null
+    group by 1, 2
+),
+
+-- CSM ratings -----------------------------------------------------------------
+
+ratings_in_windows as (
+    select
+        csm_ratings.account_id,
+        csm_ratings.csm_rating_id,
+        csm_ratings.rated_at,
+        csm_ratings.rating,
+        csm_ratings.is_override,
+        current_windows.metric_id,
+        current_windows.as_of_date
+    from csm_ratings
+    inner join current_windows
+        on
+            cast(csm_ratings.rated_at as date) >= current_windows.window_start_date
+            and cast(csm_ratings.rated_at as date) <= current_windows.window_end_date
+    where current_windows.metric_id in ('days_since_csm_contact', 'csm_rating')
+),
+
+csm_contact_values as (
+    select
+        ratings_in_windows.account_id,
+        ratings_in_windows.metric_id,
+        min({{ dbt.datediff(
+            'cast(ratings_in_windows.rated_at as date)', 'ratings_in_windows.as_of_date', 'day'
+        ) }}) as raw_value
+    from ratings_in_windows
+    where ratings_in_windows.metric_id = 'days_since_csm_contact'
+    group by 1, 2
+),
+
+csm_ratings_ordered as (
+    select
+        ratings_in_windows.account_id,
+        ratings_in_windows.metric_id,
+        ratings_in_windows.rating,
+        row_number() over (
+            partition by ratings_in_windows.account_id
+            order by ratings_in_windows.rated_at desc, ratings_in_windows.csm_rating_id desc
+        ) as recency_rank
+    from ratings_in_windows
+    where
+        ratings_in_windows.metric_id = 'csm_rating'
+        and not ratings_in_windows.is_override
+),
+
+csm_rating_values as (
+    select
+        csm_ratings_ordered.account_id,
+        csm_ratings_ordered.metric_id,
+        csm_ratings_ordered.rating as raw_value
+    from csm_ratings_ordered
+    where csm_ratings_ordered.recency_rank = 1
+),
+
+-- All metrics -----------------------------------------------------------------
+
+{%- set value_ctes = [
+    'activity_values', 'usage_trend_values', 'onboarding_goal_values',
+    'event_aggregation_values', 'overdue_invoice_values', 'days_to_pay_values',
+    'open_ticket_values', 'resolution_values', 'csat_values', 'csm_contact_values',
+    'csm_rating_values',
+] %}
+
+metric_values as (
+    {%- for value_cte in value_ctes %}
+    select
+        {{ value_cte }}.account_id,
+        {{ value_cte }}.metric_id,
+        cast({{ value_cte }}.raw_value as {{ type_double() }}) as raw_value
+    from {{ value_cte }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+account_metrics as (
+    select
+        accounts_in_scope.account_id,
+        accounts_in_scope.as_of_date,
+        accounts_in_scope.seats,
+        metric_catalog.metric_id,
+        metric_catalog.measure_type,
+        metric_catalog.normalization,
+        current_windows.window_days,
+        current_windows.window_start_date,
+        current_windows.window_end_date,
+        case
+            when metric_catalog.measure_type = 'boolean' and metric_values.raw_value > 0
+                then 1
+            when metric_catalog.measure_type = 'boolean' and metric_values.raw_value <= 0
+                then 0
+            else metric_values.raw_value
+        end as raw_value
+    from accounts_in_scope
+    cross join metric_catalog
+    inner join current_windows
+        on metric_catalog.metric_id = current_windows.metric_id
+    left join metric_values
+        on
+            accounts_in_scope.account_id = metric_values.account_id
+            and metric_catalog.metric_id = metric_values.metric_id
+),
+
+normalized as (
+    select
+        account_metrics.account_id,
+        account_metrics.as_of_date,
+        account_metrics.metric_id,
+        account_metrics.window_start_date,
+        account_metrics.window_end_date,
+        cast(account_metrics.raw_value as {{ type_double() }}) as raw_value,
+        account_metrics.normalization,
+        cast(
+            case account_metrics.normalization
+                when 'per_active_user' then account_activity.active_users
+                when 'per_seat' then account_metrics.seats
+            end as {{ type_double() }}
+        ) as normalizer_value
+    from account_metrics
+    left join account_activity
+        on
+            account_metrics.account_id = account_activity.account_id
+            and account_activity.period = 'current'
+            and account_metrics.window_days = account_activity.window_days
+),
+
+final as (
+    select
+        normalized.*,
+        case
+            when normalized.normalization = 'none' then normalized.raw_value
+            else normalized.raw_value / nullif(normalized.normalizer_value, 0)
+        end as normalized_value
+    from normalized
+)
+
+select * from final

@@ -1,0 +1,96 @@
+-- The computed global score of every account in scope: the weighted mean of its
+-- group scores (group_weights, or the flat weighted mean over the metrics), with
+-- the metrics scored and missing, and the weakest metric: the one that costs the
+-- global score the most points (largest weighted shortfall from 100). No
+-- scorable metric: no score.
+
+with
+
+accounts as (
+    select * from {{ ref('int_accounts_segmented') }}
+),
+
+group_scores as (
+    select * from {{ ref('int_group_scores_weighted') }}
+),
+
+metric_contributions as (
+    select * from {{ ref('int_metric_contributions_computed') }}
+),
+
+global_scores as (
+    select
+        group_scores.account_id,
+        sum(
+            case
+                when group_scores.group_score is not null
+                    then group_scores.group_weight * group_scores.group_score
+                else 0
+            end
+        ) / nullif(
+            sum(
+                case
+                    when group_scores.group_score is not null then group_scores.group_weight
+                    else 0
+                end
+            ),
+            0
+        ) as computed_score
+    from group_scores
+    group by 1
+),
+
+metric_counts as (
+    select
+        metric_contributions.account_id,
+        count(*) as metrics_enabled,
+        sum(case when metric_contributions.counts_toward_score then 1 else 0 end)
+            as metrics_scored,
+        sum(case when metric_contributions.is_missing then 1 else 0 end) as metrics_missing
+    from metric_contributions
+    group by 1
+),
+
+shortfalls_ranked as (
+    select
+        metric_contributions.account_id,
+        metric_contributions.metric_id,
+        metric_contributions.metric_label,
+        metric_contributions.shortfall_points,
+        row_number() over (
+            partition by metric_contributions.account_id
+            order by metric_contributions.shortfall_points desc, metric_contributions.metric_id asc
+        ) as shortfall_rank
+    from metric_contributions
+    where metric_contributions.shortfall_points > 0
+),
+
+weakest_metrics as (
+    select * from shortfalls_ranked
+    where shortfall_rank = 1
+),
+
+final as (
+    select
+        accounts.account_id,
+        accounts.as_of_date,
+        accounts.segment,
+        accounts.lifecycle_stage,
+        cast(global_scores.computed_score as {{ type_double() }}) as computed_score,
+        coalesce(metric_counts.metrics_enabled, 0) as metrics_enabled,
+        coalesce(metric_counts.metrics_scored, 0) as metrics_scored,
+        coalesce(metric_counts.metrics_missing, 0) as metrics_missing,
+        weakest_metrics.metric_id as weakest_metric_id,
+        weakest_metrics.metric_label as weakest_metric_label,
+        weakest_metrics.shortfall_points as weakest_metric_shortfall_points
+    from accounts
+    left join global_scores
+        on accounts.account_id = global_scores.account_id
+    left join metric_counts
+        on accounts.account_id = metric_counts.account_id
+    left join weakest_metrics
+        on accounts.account_id = weakest_metrics.account_id
+    where accounts.is_in_scope
+)
+
+select * from final

@@ -1,0 +1,75 @@
+-- Every scored metric's part in its account's global score: its share (group
+-- share x its weight within the group; 0 when it does not count), its
+-- contribution (share x score: the contributions add up to the computed score)
+-- and its shortfall (share x (100 - score): the points of the global score it
+-- costs, which names the weakest metric).
+
+with
+
+metric_scores as (
+    select * from {{ ref('int_metrics_scored_against_thresholds') }}
+),
+
+group_scores as (
+    select * from {{ ref('int_group_scores_weighted') }}
+),
+
+shared as (
+    select
+        metric_scores.account_id,
+        metric_scores.as_of_date,
+        metric_scores.metric_id,
+        metric_scores.metric_label,
+        metric_scores.signal_category,
+        metric_scores.measure_group,
+        metric_scores.measure_type,
+        metric_scores.direction,
+        metric_scores.segment,
+        metric_scores.lifecycle_stage,
+        metric_scores.window_start_date,
+        metric_scores.window_end_date,
+        metric_scores.raw_value,
+        metric_scores.normalization,
+        metric_scores.normalizer_value,
+        metric_scores.normalized_value,
+        metric_scores.is_missing,
+        metric_scores.missing_data_policy,
+        metric_scores.score,
+        metric_scores.band,
+        metric_scores.weight,
+        metric_scores.counts_toward_score,
+        metric_scores.worst_value,
+        metric_scores.red_threshold,
+        metric_scores.green_threshold,
+        metric_scores.best_value,
+        metric_scores.scorecard_segment,
+        metric_scores.scorecard_lifecycle_stage,
+        case
+            when metric_scores.counts_toward_score
+                then
+                    group_scores.share_of_global_score
+                    * metric_scores.weight / nullif(group_scores.metric_weight_total, 0)
+            else 0
+        end as share_of_global_score
+    from metric_scores
+    inner join group_scores
+        on
+            metric_scores.account_id = group_scores.account_id
+            and metric_scores.measure_group = group_scores.measure_group
+),
+
+final as (
+    select
+        shared.*,
+        cast(
+            shared.share_of_global_score * coalesce(shared.score, 0) as {{ type_double() }}
+        ) as contribution,
+        -- 100 is the top of the score scale
+        cast(
+            shared.share_of_global_score * (100 - coalesce(shared.score, 0))
+            as {{ type_double() }}
+        ) as shortfall_points
+    from shared
+)
+
+select * from final

@@ -1,0 +1,295 @@
+"""The scoring configuration is validated before anything is scored: a bad seed fails
+`dbt build` with a message naming the seed and the row, never a wrong score.
+
+The project is copied to a temporary directory and staged once on a few generated accounts
+(no dirty rows); each case then writes one bad seed and builds only that seed, the model
+listing config errors and the gate model that raises them (int_scorecard_validated).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).parent / "dbt"
+GATE_MODELS = ["int_scoring_config_errors", "int_scorecard_validated"]
+COPY_IGNORED = shutil.ignore_patterns(
+    ".venv",
+    ".git",
+    "target*",
+    "logs*",
+    "warehouse",
+    "data",
+    "runs",
+    "gx",
+    "__pycache__",
+    ".pytest_cache",
+    ".ruff_cache",
+    "*.duckdb",
+)
+
+Rows = list[dict[str, str]]
+
+
+@dataclass
+class ScoringProject:
+    """A staged copy of the project and how to run dbt in it."""
+
+    root: Path
+    env: dict[str, str]
+
+    @property
+    def database(self) -> Path:
+        return Path(self.env["CUSTOMER_HEALTH_DB"])
+
+    def dbt(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(DBT), *args],
+            cwd=self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    def read_seed(self, name: str) -> Rows:
+        with (self.root / "seeds" / f"{name}.csv").open(newline="") as handle:
+            return list(csv.DictReader(handle))
+
+    def write_seed(self, name: str, rows: Rows) -> None:
+        with (self.root / "seeds" / f"{name}.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+
+    def query(self, sql: str) -> list[tuple]:
+        with duckdb.connect(str(self.database), read_only=True) as connection:
+            return connection.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScoringProject]:
+    base = tmp_path_factory.mktemp("scoring_config")
+    root = base / "project"
+    shutil.copytree(PROJECT_DIR, root, ignore=COPY_IGNORED)
+    (base / "warehouse").mkdir()
+    raw_dir = base / "raw"
+    subprocess.run(
+        [
+            sys.executable,
+            str(root / "scripts" / "generate_demo_data.py"),
+            *("--accounts", "40", "--days", "120", "--seed", "42"),
+            *("--dirty-fraction", "0", "--out", str(raw_dir)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    env = {
+        **os.environ,
+        "DO_NOT_TRACK": "1",
+        "DBT_PROFILES_DIR": str(root),
+        "DBT_TARGET_PATH": str(base / "target"),
+        "DBT_LOG_PATH": str(base / "logs"),
+        "CUSTOMER_HEALTH_DB": str(base / "warehouse" / "scoring.duckdb"),
+        "CUSTOMER_HEALTH_DUCKDB_TMP": str(base / "warehouse" / "tmp"),
+        "CUSTOMER_HEALTH_RAW_DIR": str(raw_dir),
+        "CUSTOMER_HEALTH_RAW_FORMAT": "parquet",
+    }
+    scoring = ScoringProject(root=root, env=env)
+    staged = scoring.dbt(
+        "build",
+        *("--select", "+int_scorecard_validated", "stg_crm__accounts_quarantined"),
+        *("--exclude", "test_type:data"),
+    )
+    assert staged.returncode == 0, staged.stdout[-3000:]
+    yield scoring
+
+
+@pytest.fixture
+def bad_seed(project: ScoringProject) -> Iterator[Callable[[str, Rows], None]]:
+    """Writes a bad version of a seed for one test, and restores the shipped one after."""
+    originals: dict[str, str] = {}
+
+    def write(name: str, rows: Rows) -> None:
+        path = project.root / "seeds" / f"{name}.csv"
+        originals.setdefault(name, path.read_text())
+        project.write_seed(name, rows)
+
+    yield write
+    for name, text in originals.items():
+        (project.root / "seeds" / f"{name}.csv").write_text(text)
+
+
+def build_gate(project: ScoringProject) -> subprocess.CompletedProcess[str]:
+    """`dbt build` of every seed (so that a seed restored after a test is reloaded too) and
+    the gate models; tests of models not built are left out."""
+    return project.dbt(
+        "build",
+        *("--select", "resource_type:seed", *GATE_MODELS),
+        *("--indirect-selection", "cautious"),
+    )
+
+
+def assert_fails_naming(project: ScoringProject, message: str) -> None:
+    """The build fails, its output names the seed and the row, and that is the only error."""
+    result = build_gate(project)
+    assert result.returncode != 0, "dbt build passed on a bad seed"
+    output = " ".join(result.stdout.split())
+    assert "Invalid scoring configuration (1 error(s))" in output, result.stdout[-3000:]
+    assert message in output, result.stdout[-3000:]
+    assert project.query("select count(*) from int_scoring_config_errors") == [(1,)]
+
+
+def test_shipped_config_is_valid(project: ScoringProject) -> None:
+    result = build_gate(project)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert project.query("select count(*) from int_scoring_config_errors") == [(0,)]
+
+
+def test_negative_weight(project: ScoringProject, bad_seed: Callable[[str, Rows], None]) -> None:
+    rows = project.read_seed("scorecard")
+    for row in rows:
+        if (row["segment"], row["lifecycle_stage"], row["metric_id"]) == ("*", "*", "csm_rating"):
+            row["weight"] = "-1"
+    bad_seed("scorecard", rows)
+    assert_fails_naming(
+        project,
+        "seeds/scorecard.csv: row segment=*, lifecycle_stage=*, metric_id=csm_rating: "
+        "negative weight -1",
+    )
+
+
+def test_thresholds_out_of_order(
+    project: ScoringProject, bad_seed: Callable[[str, Rows], None]
+) -> None:
+    rows = project.read_seed("scorecard")
+    rows.append(
+        {
+            **rows[0],
+            "segment": "smb",
+            "lifecycle_stage": "*",
+            "metric_id": "avg_days_to_pay",
+            "weight": "medium",
+            "worst_value": "10",
+            "red_threshold": "20",
+            "green_threshold": "5",
+            "best_value": "0",
+        }
+    )
+    bad_seed("scorecard", rows)
+    assert_fails_naming(
+        project,
+        "seeds/scorecard.csv: row segment=smb, lifecycle_stage=*, metric_id=avg_days_to_pay: "
+        "thresholds out of order for lower_is_better (worst 10 < red 20)",
+    )
+
+
+def test_unknown_metric_id(project: ScoringProject, bad_seed: Callable[[str, Rows], None]) -> None:
+    rows = project.read_seed("scorecard")
+    rows.append({**rows[0], "metric_id": "net_promoter_score"})
+    bad_seed("scorecard", rows)
+    assert_fails_naming(
+        project,
+        "seeds/scorecard.csv: row segment=*, lifecycle_stage=*, metric_id=net_promoter_score: "
+        "unknown metric_id",
+    )
+
+
+def test_unknown_segment(project: ScoringProject, bad_seed: Callable[[str, Rows], None]) -> None:
+    rows = project.read_seed("scorecard")
+    rows.append({**rows[0], "segment": "midmarket"})
+    bad_seed("scorecard", rows)
+    assert_fails_naming(
+        project,
+        f"seeds/scorecard.csv: row segment=midmarket, lifecycle_stage=*, "
+        f"metric_id={rows[0]['metric_id']}: unknown segment",
+    )
+
+
+def test_band_cutoffs_not_increasing(
+    project: ScoringProject, bad_seed: Callable[[str, Rows], None]
+) -> None:
+    rows = project.read_seed("score_bands")
+    for row in rows:
+        if row["band"] == "yellow":
+            row["min_score"] = "75"
+    bad_seed("score_bands", rows)
+    assert_fails_naming(
+        project,
+        "seeds/score_bands.csv: row band=green: cutoffs not increasing",
+    )
+
+
+def test_grade_cutoffs_not_increasing(
+    project: ScoringProject, bad_seed: Callable[[str, Rows], None]
+) -> None:
+    rows = project.read_seed("score_grades")
+    for row in rows:
+        if row["grade"] == "B":
+            row["min_score"] = "85"
+    bad_seed("score_grades", rows)
+    assert_fails_naming(
+        project,
+        "seeds/score_grades.csv: row grade=A: cutoffs not increasing",
+    )
+
+
+def test_segment_stage_with_all_weights_zero(
+    project: ScoringProject, bad_seed: Callable[[str, Rows], None]
+) -> None:
+    rows = project.read_seed("scorecard")
+    thresholds = ("worst_value", "red_threshold", "green_threshold", "best_value")
+    # Every metric left out of the smb onboarding scorecard: nothing left to weigh.
+    rows += [
+        {
+            "segment": "smb",
+            "lifecycle_stage": "onboarding",
+            "metric_id": metric_id,
+            "is_enabled": "false",
+            "weight": "none",
+            **dict.fromkeys(thresholds, ""),
+        }
+        for metric_id in sorted({row["metric_id"] for row in rows})
+    ]
+    bad_seed("scorecard", rows)
+    assert_fails_naming(
+        project,
+        "seeds/scorecard.csv: rows for segment=smb, lifecycle_stage=onboarding: "
+        "all weights are zero",
+    )
+
+
+def test_account_plan_missing_from_plan_segments(
+    project: ScoringProject, bad_seed: Callable[[str, Rows], None]
+) -> None:
+    """Since staging quarantines an account whose plan has no row in plan_segments
+    (`unknown_plan`, DECISIONLOG), such accounts never reach scoring: the build goes on
+    without them and the quarantine names the plan to add. The gate's own check of the
+    plans of the accounts it scores stays as a second line (unit-tested in
+    _scoring_config__models.yml)."""
+    [(plan,)] = project.query(
+        "select plan from int_accounts_lifecycle_staged where is_in_scope "
+        "group by plan order by count(*) desc, plan limit 1"
+    )
+    rows = [row for row in project.read_seed("plan_segments") if row["plan"] != plan]
+    bad_seed("plan_segments", rows)
+    result = build_gate(project)
+    assert result.returncode == 0, result.stdout[-3000:]
+    [(quarantined,)] = project.query(
+        "select count(*) from stg_crm__accounts_quarantined "
+        f"where plan = '{plan}' and reject_reason = 'unknown_plan'"
+    )
+    assert quarantined > 0
+    assert project.query(
+        f"select count(*) from int_accounts_lifecycle_staged where plan = '{plan}'"
+    ) == [(0,)]

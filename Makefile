@@ -22,6 +22,7 @@ $(BIN)/.installed: requirements.txt
 	touch $@
 
 setup: $(BIN)/.installed
+	mkdir -p warehouse/tmp
 
 demo: setup
 	$(BIN)/python -m scripts.orchestrator demo-data --out $(DEMO_RAW)

@@ -11,6 +11,10 @@ active_users as (
     select * from {{ ref('int_account_active_users_counted') }}
 ),
 
+as_of as (
+    select * from {{ ref('int_as_of_date_resolved') }}
+),
+
 final as (
     select
         cast(accounts.account_id as {{ dbt.type_string() }}) as account_id,
@@ -29,6 +33,8 @@ final as (
         cast(accounts.is_churned as {{ dbt.type_boolean() }}) as is_churned,
         cast(accounts.is_in_scope as {{ dbt.type_boolean() }}) as is_scored
     from accounts
+    inner join as_of
+        on accounts.as_of_date = as_of.as_of_date
     left join active_users
         on accounts.account_id = active_users.account_id
 )

@@ -7,6 +7,10 @@ group_scores as (
     select * from {{ ref('int_group_scores_weighted') }}
 ),
 
+as_of as (
+    select * from {{ ref('int_as_of_date_resolved') }}
+),
+
 final as (
     select
         cast(group_scores.account_id as {{ dbt.type_string() }}) as account_id,
@@ -23,6 +27,8 @@ final as (
         cast(group_scores.metrics_enabled as {{ dbt.type_int() }}) as metrics_enabled,
         cast(group_scores.metrics_scored as {{ dbt.type_int() }}) as metrics_scored
     from group_scores
+    inner join as_of
+        on group_scores.as_of_date = as_of.as_of_date
 )
 
 select * from final

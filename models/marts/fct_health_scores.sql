@@ -7,6 +7,10 @@ health_scores as (
     select * from {{ ref('int_health_scores_finalized') }}
 ),
 
+as_of as (
+    select * from {{ ref('int_as_of_date_resolved') }}
+),
+
 final as (
     select
         cast(health_scores.account_id as {{ dbt.type_string() }}) as account_id,
@@ -40,6 +44,8 @@ final as (
         cast(health_scores.weakest_metric_shortfall_points as {{ type_double() }})
             as weakest_metric_shortfall_points
     from health_scores
+    inner join as_of
+        on health_scores.as_of_date = as_of.as_of_date
 )
 
 select * from final

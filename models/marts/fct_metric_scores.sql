@@ -8,6 +8,10 @@ metric_contributions as (
     select * from {{ ref('int_metric_contributions_computed') }}
 ),
 
+as_of as (
+    select * from {{ ref('int_as_of_date_resolved') }}
+),
+
 final as (
     select
         cast(metric_contributions.account_id as {{ dbt.type_string() }}) as account_id,
@@ -52,6 +56,8 @@ final as (
         cast(metric_contributions.scorecard_lifecycle_stage as {{ dbt.type_string() }})
             as scorecard_lifecycle_stage
     from metric_contributions
+    inner join as_of
+        on metric_contributions.as_of_date = as_of.as_of_date
 )
 
 select * from final

@@ -43,6 +43,8 @@ final as (
         accounts.as_of_date,
         coalesce(active_users_counted.active_users, 0) as active_users
     from accounts
+    inner join as_of
+        on accounts.as_of_date = as_of.as_of_date
     left join active_users_counted
         on accounts.account_id = active_users_counted.account_id
 )

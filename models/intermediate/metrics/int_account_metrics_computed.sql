@@ -1,7 +1,11 @@
 {{ config(materialized='table') }}
 
 -- The raw and normalized value of every catalog metric for every account in
--- scope at as_of_date, over each metric's trailing window. Product metrics come
+-- scope at every score date (as_of_date: int_score_dates_spined), over each
+-- metric's trailing window ending on that date. Product activity over windows
+-- comes from int_account_activity_windowed (running sums, no date x window
+-- join); invoices, tickets and ratings, a few thousand rows, are joined to the
+-- windows. Product metrics come
 -- from the account x user x day x event table, never from the raw events.
 -- A null value is missing data (scored per the metric's missing-data policy);
 -- product usage and open tickets default to 0 (no use is data), the others are
@@ -23,6 +27,10 @@ metric_windows as (
 
 account_user_days as (
     select * from {{ ref('int_account_user_days_aggregated') }}
+),
+
+activity_windowed as (
+    select * from {{ ref('int_account_activity_windowed') }}
 ),
 
 users as (
@@ -54,8 +62,19 @@ accounts_in_scope as (
 
 -- Product activity ------------------------------------------------------------
 
+account_user_activity_days as (
+    select
+        account_user_days.account_id,
+        account_user_days.user_id,
+        account_user_days.activity_date,
+        sum(account_user_days.event_count) as event_count
+    from account_user_days
+    group by 1, 2, 3
+),
+
 activity_periods as (
     select distinct
+        metric_windows.as_of_date,
         metric_windows.period,
         metric_windows.window_days,
         metric_windows.window_start_date,
@@ -65,33 +84,37 @@ activity_periods as (
 
 activity_in_periods as (
     select
-        account_user_days.account_id,
+        activity_windowed.account_id,
+        activity_periods.as_of_date,
         activity_periods.period,
         activity_periods.window_days,
-        sum(account_user_days.event_count) as event_count,
-        count(distinct account_user_days.user_id) as active_users,
-        max(account_user_days.activity_date) as last_activity_date
-    from account_user_days
+        activity_windowed.event_count,
+        activity_windowed.active_users,
+        activity_windowed.last_activity_date
+    from activity_windowed
     inner join activity_periods
         on
-            account_user_days.activity_date >= activity_periods.window_start_date
-            and account_user_days.activity_date <= activity_periods.window_end_date
-    group by 1, 2, 3
+            activity_windowed.window_days = activity_periods.window_days
+            and activity_windowed.window_end_date = activity_periods.window_end_date
+    where activity_windowed.event_name = '*'
 ),
 
 account_activity as (
     select
         accounts_in_scope.account_id,
+        accounts_in_scope.as_of_date,
         activity_periods.period,
         activity_periods.window_days,
         coalesce(activity_in_periods.event_count, 0) as event_count,
         coalesce(activity_in_periods.active_users, 0) as active_users,
         activity_in_periods.last_activity_date
     from accounts_in_scope
-    cross join activity_periods
+    inner join activity_periods
+        on accounts_in_scope.as_of_date = activity_periods.as_of_date
     left join activity_in_periods
         on
             accounts_in_scope.account_id = activity_in_periods.account_id
+            and activity_periods.as_of_date = activity_in_periods.as_of_date
             and activity_periods.period = activity_in_periods.period
             and activity_periods.window_days = activity_in_periods.window_days
 ),
@@ -104,6 +127,7 @@ current_windows as (
 activity_values as (
     select
         account_activity.account_id,
+        account_activity.as_of_date,
         current_windows.metric_id,
         case current_windows.metric_id
             when 'active_users' then account_activity.active_users
@@ -116,7 +140,8 @@ activity_values as (
     from current_windows
     inner join account_activity
         on
-            current_windows.period = account_activity.period
+            current_windows.as_of_date = account_activity.as_of_date
+            and current_windows.period = account_activity.period
             and current_windows.window_days = account_activity.window_days
     where current_windows.metric_id in (
         'active_users', 'events_per_active_user', 'days_since_last_activity'
@@ -126,6 +151,7 @@ activity_values as (
 usage_trend_values as (
     select
         accounts_in_scope.account_id,
+        accounts_in_scope.as_of_date,
         current_windows.metric_id,
         -- % change; none for an account younger than both windows together
         case
@@ -139,50 +165,57 @@ usage_trend_values as (
     inner join metric_windows as previous_windows
         on
             current_windows.metric_id = previous_windows.metric_id
+            and current_windows.as_of_date = previous_windows.as_of_date
             and previous_windows.period = 'previous'
-    cross join accounts_in_scope
+    inner join accounts_in_scope
+        on current_windows.as_of_date = accounts_in_scope.as_of_date
     inner join account_activity as current_activity
         on
             accounts_in_scope.account_id = current_activity.account_id
+            and accounts_in_scope.as_of_date = current_activity.as_of_date
             and current_activity.period = 'current'
             and current_windows.window_days = current_activity.window_days
     inner join account_activity as previous_activity
         on
             accounts_in_scope.account_id = previous_activity.account_id
+            and accounts_in_scope.as_of_date = previous_activity.as_of_date
             and previous_activity.period = 'previous'
             and current_windows.window_days = previous_activity.window_days
     where current_windows.metric_id = 'usage_trend'
 ),
 
+-- a user is activated from its first day with any event on
 account_users_seen as (
     select
-        account_user_days.account_id,
-        account_user_days.user_id
-    from account_user_days
-    inner join accounts_in_scope
-        on account_user_days.account_id = accounts_in_scope.account_id
-    where account_user_days.activity_date <= accounts_in_scope.as_of_date
+        account_user_activity_days.account_id,
+        account_user_activity_days.user_id,
+        min(account_user_activity_days.activity_date) as first_activity_date
+    from account_user_activity_days
     group by 1, 2
 ),
 
 activated_users as (
     select
         account_users_seen.account_id,
+        accounts_in_scope.as_of_date,
         count(distinct account_users_seen.user_id) as activated_user_count
     from account_users_seen
     inner join accounts_in_scope
-        on account_users_seen.account_id = accounts_in_scope.account_id
+        on
+            account_users_seen.account_id = accounts_in_scope.account_id
+            and account_users_seen.first_activity_date <= accounts_in_scope.as_of_date
     left join users
         on account_users_seen.user_id = users.user_id
     where
         users.deactivated_at is null
         or cast(users.deactivated_at as date) > accounts_in_scope.as_of_date
-    group by 1
+    group by 1, 2
 ),
 
 onboarding_goal_values as (
     select
         accounts_in_scope.account_id,
+        accounts_in_scope.as_of_date,
         current_windows.metric_id,
         -- activated share of seats, in % of where the account should be by its
         -- age: goal_target by window_days, pro rata before that
@@ -202,16 +235,21 @@ onboarding_goal_values as (
     from current_windows
     inner join metric_catalog
         on current_windows.metric_id = metric_catalog.metric_id
-    cross join accounts_in_scope
+    inner join accounts_in_scope
+        on current_windows.as_of_date = accounts_in_scope.as_of_date
     left join activated_users
-        on accounts_in_scope.account_id = activated_users.account_id
+        on
+            accounts_in_scope.account_id = activated_users.account_id
+            and accounts_in_scope.as_of_date = activated_users.as_of_date
     where current_windows.metric_id = 'onboarding_goal'
 ),
 
 event_aggregation_windows as (
     select
+        metric_windows.as_of_date,
         metric_windows.metric_id,
         metric_windows.period,
+        metric_windows.window_days,
         metric_windows.window_start_date,
         metric_windows.window_end_date,
         metric_catalog.measure_type,
@@ -225,24 +263,25 @@ event_aggregation_windows as (
 
 event_aggregations as (
     select
-        account_user_days.account_id,
+        activity_windowed.account_id,
+        event_aggregation_windows.as_of_date,
         event_aggregation_windows.metric_id,
         event_aggregation_windows.period,
-        sum(account_user_days.event_count) as event_count,
-        count(distinct account_user_days.user_id) as user_count,
-        count(distinct account_user_days.activity_date) as active_day_count
-    from account_user_days
+        activity_windowed.event_count,
+        activity_windowed.active_users as user_count,
+        activity_windowed.active_day_count
+    from activity_windowed
     inner join event_aggregation_windows
         on
-            account_user_days.event_name = event_aggregation_windows.event_name
-            and account_user_days.activity_date >= event_aggregation_windows.window_start_date
-            and account_user_days.activity_date <= event_aggregation_windows.window_end_date
-    group by 1, 2, 3
+            activity_windowed.event_name = event_aggregation_windows.event_name
+            and activity_windowed.window_days = event_aggregation_windows.window_days
+            and activity_windowed.window_end_date = event_aggregation_windows.window_end_date
 ),
 
 event_aggregation_periods as (
     select
         accounts_in_scope.account_id,
+        accounts_in_scope.as_of_date,
         accounts_in_scope.created_on,
         event_aggregation_windows.metric_id,
         event_aggregation_windows.period,
@@ -257,10 +296,12 @@ event_aggregation_periods as (
             end as {{ type_double() }}
         ) as aggregated_value
     from event_aggregation_windows
-    cross join accounts_in_scope
+    inner join accounts_in_scope
+        on event_aggregation_windows.as_of_date = accounts_in_scope.as_of_date
     left join event_aggregations
         on
             accounts_in_scope.account_id = event_aggregations.account_id
+            and accounts_in_scope.as_of_date = event_aggregations.as_of_date
             and event_aggregation_windows.metric_id = event_aggregations.metric_id
             and event_aggregation_windows.period = event_aggregations.period
 ),
@@ -268,6 +309,7 @@ event_aggregation_periods as (
 event_aggregation_values as (
     select
         current_periods.account_id,
+        current_periods.as_of_date,
         current_periods.metric_id,
         case
             when current_periods.measure_type <> 'trend'
@@ -282,6 +324,7 @@ event_aggregation_values as (
     left join event_aggregation_periods as previous_periods
         on
             current_periods.account_id = previous_periods.account_id
+            and current_periods.as_of_date = previous_periods.as_of_date
             and current_periods.metric_id = previous_periods.metric_id
             and previous_periods.period = 'previous'
     where current_periods.period = 'current'
@@ -297,6 +340,7 @@ billable_invoices as (
 overdue_invoice_values as (
     select
         billable_invoices.account_id,
+        current_windows.as_of_date,
         current_windows.metric_id,
         sum(
             case
@@ -313,12 +357,13 @@ overdue_invoice_values as (
             cast(billable_invoices.issued_at as date) >= current_windows.window_start_date
             and cast(billable_invoices.issued_at as date) <= current_windows.window_end_date
     where current_windows.metric_id = 'overdue_invoices'
-    group by 1, 2
+    group by 1, 2, 3
 ),
 
 days_to_pay_values as (
     select
         billable_invoices.account_id,
+        current_windows.as_of_date,
         current_windows.metric_id,
         avg(cast(
             {{ dbt.datediff('billable_invoices.issued_at', 'billable_invoices.paid_at', 'day') }}
@@ -330,7 +375,7 @@ days_to_pay_values as (
             cast(billable_invoices.paid_at as date) >= current_windows.window_start_date
             and cast(billable_invoices.paid_at as date) <= current_windows.window_end_date
     where current_windows.metric_id = 'avg_days_to_pay'
-    group by 1, 2
+    group by 1, 2, 3
 ),
 
 -- Support tickets -------------------------------------------------------------
@@ -338,6 +383,7 @@ days_to_pay_values as (
 open_ticket_counts as (
     select
         tickets.account_id,
+        current_windows.as_of_date,
         current_windows.metric_id,
         count(*) as open_ticket_count
     from tickets
@@ -351,19 +397,22 @@ open_ticket_counts as (
             tickets.resolved_at is null
             or cast(tickets.resolved_at as date) > current_windows.as_of_date
         )
-    group by 1, 2
+    group by 1, 2, 3
 ),
 
 open_ticket_values as (
     select
         accounts_in_scope.account_id,
+        accounts_in_scope.as_of_date,
         current_windows.metric_id,
         coalesce(open_ticket_counts.open_ticket_count, 0) as raw_value
     from current_windows
-    cross join accounts_in_scope
+    inner join accounts_in_scope
+        on current_windows.as_of_date = accounts_in_scope.as_of_date
     left join open_ticket_counts
         on
             accounts_in_scope.account_id = open_ticket_counts.account_id
+            and accounts_in_scope.as_of_date = open_ticket_counts.as_of_date
             and current_windows.metric_id = open_ticket_counts.metric_id
     where current_windows.metric_id = 'open_tickets_per_user'
 ),
@@ -372,6 +421,7 @@ resolved_tickets as (
     select
         tickets.account_id,
         tickets.csat,
+        current_windows.as_of_date,
         current_windows.metric_id,
         -- minutes, so that a ticket solved in 5 minutes is not an hour
         cast(
@@ -389,23 +439,25 @@ resolved_tickets as (
 resolution_values as (
     select
         resolved_tickets.account_id,
+        resolved_tickets.as_of_date,
         resolved_tickets.metric_id,
         {{ median_value('resolved_tickets.resolution_hours') }} as raw_value
     from resolved_tickets
     where resolved_tickets.metric_id = 'median_resolution_hours'
-    group by 1, 2
+    group by 1, 2, 3
 ),
 
 csat_values as (
     select
         resolved_tickets.account_id,
+        resolved_tickets.as_of_date,
         resolved_tickets.metric_id,
         avg(cast(resolved_tickets.csat as {{ type_double() }})) as raw_value
     from resolved_tickets
     where
         resolved_tickets.metric_id = 'avg_csat'
         and resolved_tickets.csat is not null
-    group by 1, 2
+    group by 1, 2, 3
 ),
 
 -- CSM ratings -----------------------------------------------------------------
@@ -430,22 +482,24 @@ ratings_in_windows as (
 csm_contact_values as (
     select
         ratings_in_windows.account_id,
+        ratings_in_windows.as_of_date,
         ratings_in_windows.metric_id,
         min({{ dbt.datediff(
             'cast(ratings_in_windows.rated_at as date)', 'ratings_in_windows.as_of_date', 'day'
         ) }}) as raw_value
     from ratings_in_windows
     where ratings_in_windows.metric_id = 'days_since_csm_contact'
-    group by 1, 2
+    group by 1, 2, 3
 ),
 
 csm_ratings_ordered as (
     select
         ratings_in_windows.account_id,
+        ratings_in_windows.as_of_date,
         ratings_in_windows.metric_id,
         ratings_in_windows.rating,
         row_number() over (
-            partition by ratings_in_windows.account_id
+            partition by ratings_in_windows.account_id, ratings_in_windows.as_of_date
             order by ratings_in_windows.rated_at desc, ratings_in_windows.csm_rating_id desc
         ) as recency_rank
     from ratings_in_windows
@@ -457,6 +511,7 @@ csm_ratings_ordered as (
 csm_rating_values as (
     select
         csm_ratings_ordered.account_id,
+        csm_ratings_ordered.as_of_date,
         csm_ratings_ordered.metric_id,
         csm_ratings_ordered.rating as raw_value
     from csm_ratings_ordered
@@ -476,6 +531,7 @@ metric_values as (
     {%- for value_cte in value_ctes %}
     select
         {{ value_cte }}.account_id,
+        {{ value_cte }}.as_of_date,
         {{ value_cte }}.metric_id,
         cast({{ value_cte }}.raw_value as {{ type_double() }}) as raw_value
     from {{ value_cte }}
@@ -506,10 +562,13 @@ account_metrics as (
     from accounts_in_scope
     cross join metric_catalog
     inner join current_windows
-        on metric_catalog.metric_id = current_windows.metric_id
+        on
+            metric_catalog.metric_id = current_windows.metric_id
+            and accounts_in_scope.as_of_date = current_windows.as_of_date
     left join metric_values
         on
             accounts_in_scope.account_id = metric_values.account_id
+            and accounts_in_scope.as_of_date = metric_values.as_of_date
             and metric_catalog.metric_id = metric_values.metric_id
 ),
 
@@ -532,6 +591,7 @@ normalized as (
     left join account_activity
         on
             account_metrics.account_id = account_activity.account_id
+            and account_metrics.as_of_date = account_activity.as_of_date
             and account_activity.period = 'current'
             and account_metrics.window_days = account_activity.window_days
 ),

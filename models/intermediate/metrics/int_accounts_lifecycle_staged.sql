@@ -1,6 +1,6 @@
--- Every account with its age and lifecycle stage at as_of_date, and whether it
--- is in scope for scoring: created on or before as_of_date and not churned
--- before it.
+-- Every account at every score date (as_of_date: int_score_dates_spined) with
+-- its age and lifecycle stage at that date, and whether it is in scope for
+-- scoring: created on or before as_of_date and not churned before it.
 
 with
 
@@ -9,7 +9,7 @@ accounts as (
 ),
 
 as_of as (
-    select * from {{ ref('int_as_of_date_resolved') }}
+    select * from {{ ref('int_score_dates_spined') }}
 ),
 
 aged as (

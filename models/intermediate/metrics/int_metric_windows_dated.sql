@@ -1,4 +1,5 @@
--- The trailing window of every catalog metric as dates: window_days days ending
+-- The trailing window of every catalog metric at every score date
+-- (as_of_date: int_score_dates_spined) as dates: window_days days ending
 -- on as_of_date (both bounds inclusive). Trend metrics also get the window
 -- before it, of the same length, to compare with.
 
@@ -9,7 +10,7 @@ metric_catalog as (
 ),
 
 as_of as (
-    select * from {{ ref('int_as_of_date_resolved') }}
+    select * from {{ ref('int_score_dates_spined') }}
 ),
 
 current_windows as (

@@ -1,4 +1,4 @@
--- The CSM override in force for each account at as_of_date: the latest rating
+-- The CSM override in force for each account at each score date (as_of_date): the latest rating
 -- flagged is_override, given on or before as_of_date and not expired by then
 -- (no expiry, or an expiry after as_of_date). It replaces the computed score.
 
@@ -9,7 +9,7 @@ csm_ratings as (
 ),
 
 as_of as (
-    select * from {{ ref('int_as_of_date_resolved') }}
+    select * from {{ ref('int_score_dates_spined') }}
 ),
 
 active_overrides as (
@@ -36,7 +36,7 @@ overrides_ranked as (
     select
         active_overrides.*,
         row_number() over (
-            partition by active_overrides.account_id
+            partition by active_overrides.account_id, active_overrides.as_of_date
             order by active_overrides.rated_at desc, active_overrides.csm_rating_id desc
         ) as recency_rank
     from active_overrides

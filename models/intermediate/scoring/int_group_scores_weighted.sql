@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- Every measure group of every scored account: its score (the weighted mean of
 -- its metrics that count), its weight in the global score and its share of it.
 -- The weight is the group_weights one when a set applies to the account's
@@ -85,7 +87,12 @@ shared as (
         counted.*,
         coalesce(
             counted.counted_group_weight
-            / nullif(sum(counted.counted_group_weight) over (partition by counted.account_id), 0),
+            / nullif(
+                sum(counted.counted_group_weight) over (
+                    partition by counted.account_id, counted.as_of_date
+                ),
+                0
+            ),
             0
         ) as share_of_global_score
     from counted

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- The computed global score of every account in scope: the weighted mean of its
 -- group scores (group_weights, or the flat weighted mean over the metrics), with
 -- the metrics scored and missing, and the weakest metric: the one that costs the
@@ -21,6 +23,7 @@ metric_contributions as (
 global_scores as (
     select
         group_scores.account_id,
+        group_scores.as_of_date,
         sum(
             case
                 when group_scores.group_score is not null
@@ -37,28 +40,30 @@ global_scores as (
             0
         ) as computed_score
     from group_scores
-    group by 1
+    group by 1, 2
 ),
 
 metric_counts as (
     select
         metric_contributions.account_id,
+        metric_contributions.as_of_date,
         count(*) as metrics_enabled,
         sum(case when metric_contributions.counts_toward_score then 1 else 0 end)
             as metrics_scored,
         sum(case when metric_contributions.is_missing then 1 else 0 end) as metrics_missing
     from metric_contributions
-    group by 1
+    group by 1, 2
 ),
 
 shortfalls_ranked as (
     select
         metric_contributions.account_id,
+        metric_contributions.as_of_date,
         metric_contributions.metric_id,
         metric_contributions.metric_label,
         metric_contributions.shortfall_points,
         row_number() over (
-            partition by metric_contributions.account_id
+            partition by metric_contributions.account_id, metric_contributions.as_of_date
             order by metric_contributions.shortfall_points desc, metric_contributions.metric_id asc
         ) as shortfall_rank
     from metric_contributions
@@ -85,11 +90,17 @@ final as (
         weakest_metrics.shortfall_points as weakest_metric_shortfall_points
     from accounts
     left join global_scores
-        on accounts.account_id = global_scores.account_id
+        on
+            accounts.account_id = global_scores.account_id
+            and accounts.as_of_date = global_scores.as_of_date
     left join metric_counts
-        on accounts.account_id = metric_counts.account_id
+        on
+            accounts.account_id = metric_counts.account_id
+            and accounts.as_of_date = metric_counts.as_of_date
     left join weakest_metrics
-        on accounts.account_id = weakest_metrics.account_id
+        on
+            accounts.account_id = weakest_metrics.account_id
+            and accounts.as_of_date = weakest_metrics.as_of_date
     where accounts.is_in_scope
 )
 

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- The final health score of every account in scope: the active CSM override
 -- when there is one, else the computed score (both kept, with score_source),
 -- its band and grade from the configured cutoffs (unknown without a score), and
@@ -36,7 +38,9 @@ overridden as (
         end as score_source
     from health_scores
     left join overrides
-        on health_scores.account_id = overrides.account_id
+        on
+            health_scores.account_id = overrides.account_id
+            and health_scores.as_of_date = overrides.as_of_date
 ),
 
 graded as (
@@ -67,20 +71,20 @@ ranked as (
     select
         graded.*,
         rank() over (
-            partition by graded.is_ranked
+            partition by graded.as_of_date, graded.is_ranked
             order by graded.health_score desc
         ) as rank_overall,
         rank() over (
-            partition by graded.is_ranked, graded.segment
+            partition by graded.as_of_date, graded.is_ranked, graded.segment
             order by graded.health_score desc
         ) as rank_in_segment,
         -- percent_rank is 0-1; percentiles are on a 0-100 scale
         100 * percent_rank() over (
-            partition by graded.is_ranked
+            partition by graded.as_of_date, graded.is_ranked
             order by graded.health_score
         ) as percentile_overall,
         100 * percent_rank() over (
-            partition by graded.is_ranked, graded.segment
+            partition by graded.as_of_date, graded.is_ranked, graded.segment
             order by graded.health_score
         ) as percentile_in_segment
     from graded

@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- Every scored metric's part in its account's global score: its share (group
 -- share x its weight within the group; 0 when it does not count), its
 -- contribution (share x score: the contributions add up to the computed score)
@@ -55,6 +57,7 @@ shared as (
     inner join group_scores
         on
             metric_scores.account_id = group_scores.account_id
+            and metric_scores.as_of_date = group_scores.as_of_date
             and metric_scores.measure_group = group_scores.measure_group
 ),
 

@@ -82,6 +82,7 @@ valued as (
     left join account_metrics
         on
             scorecard_applied.account_id = account_metrics.account_id
+            and scorecard_applied.as_of_date = account_metrics.as_of_date
             and scorecard_applied.metric_id = account_metrics.metric_id
 ),
 

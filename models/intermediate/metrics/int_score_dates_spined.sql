@@ -1,0 +1,118 @@
+{{ config(materialized='table') }}
+
+-- The dates the engine scores (as_of_date in every scoring model): the history
+-- dates at the var history_grain (every day, or every 7th day counted from
+-- 2000-01-03, a Monday, so that weekly dates stay put as data arrives), from
+-- the history start (var history_days before as_of_date, not before the first
+-- activity date) to as_of_date, plus as_of_date itself (the latest-date marts).
+-- Once the score history exists (and var history_rebuild is false), only the
+-- dates after its last score_date minus var history_lookback_days are scored:
+-- a daily run computes the new days, not the whole year again.
+
+{%- set history_relation = adapter.get_relation(
+    database=this.database,
+    schema=this.schema,
+    identifier='fct_health_score_history',
+) %}
+{%- set grain_days = history_grain_days() %}
+
+with
+
+as_of as (
+    select * from {{ ref('int_as_of_date_resolved') }}
+),
+
+account_user_days as (
+    select * from {{ ref('int_account_user_days_aggregated') }}
+),
+
+first_activity as (
+    select min(account_user_days.activity_date) as first_activity_date
+    from account_user_days
+),
+
+digits as (
+    {%- for digit in range(10) %}
+    select {{ digit }} as digit
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+-- 0 to 9999 days back from as_of_date: more than 27 years of history
+day_offsets as (
+    select
+        thousands.digit * 1000 + hundreds.digit * 100 + tens.digit * 10 + units.digit
+            as days_back
+    from digits as thousands
+    cross join digits as hundreds
+    cross join digits as tens
+    cross join digits as units
+),
+
+history_bounds as (
+    select
+        as_of.as_of_date,
+        greatest(
+            cast({{ dbt.dateadd('day', '-' ~ var('history_days'), 'as_of.as_of_date') }} as date),
+            coalesce(first_activity.first_activity_date, as_of.as_of_date)
+        ) as history_start_date,
+        {%- if history_relation is not none and not var('history_rebuild') %}
+        (
+            select
+                cast({{ dbt.dateadd(
+                    'day', '-' ~ var('history_lookback_days'), 'max(recorded.score_date)'
+                ) }} as date)
+            from {{ history_relation }} as recorded
+        ) as recompute_from_date
+        {%- else %}
+        cast(null as date) as recompute_from_date
+        {%- endif %}
+    from as_of
+    cross join first_activity
+),
+
+candidate_dates as (
+    select
+        cast(
+            {{ dbt.dateadd('day', '-1 * day_offsets.days_back', 'history_bounds.as_of_date') }}
+            as date
+        ) as as_of_date,
+        history_bounds.as_of_date as latest_as_of_date,
+        history_bounds.history_start_date,
+        history_bounds.recompute_from_date
+    from history_bounds
+    cross join day_offsets
+),
+
+flagged as (
+    select
+        candidate_dates.as_of_date,
+        candidate_dates.as_of_date = candidate_dates.latest_as_of_date as is_latest,
+        mod(
+            {{ dbt.datediff("cast('2000-01-03' as date)", 'candidate_dates.as_of_date', 'day') }},
+            {{ grain_days }}
+        ) = 0 as is_history_date,
+        candidate_dates.history_start_date,
+        candidate_dates.recompute_from_date
+    from candidate_dates
+    where candidate_dates.as_of_date >= candidate_dates.history_start_date
+),
+
+final as (
+    select
+        flagged.as_of_date,
+        flagged.is_latest,
+        flagged.is_history_date
+    from flagged
+    where
+        (flagged.is_history_date or flagged.is_latest)
+        and (
+            flagged.recompute_from_date is null
+            or flagged.as_of_date > flagged.recompute_from_date
+            or flagged.is_latest
+        )
+)
+
+select * from final

@@ -1,0 +1,378 @@
+-- One row per alert for playbooks: an alert rule (seed alert_rules) whose
+-- condition starts on a score date, i.e. holds on that date and did not hold on
+-- the account's previous score date (or the account has none). It fires once,
+-- not on every day the condition holds. alert_id hashes rule, account, date and
+-- metric, so it is stable across runs. Rebuilt from the history marts each run.
+
+with
+
+health_history as (
+    select * from {{ ref('fct_health_score_history') }}
+),
+
+metric_history as (
+    select * from {{ ref('fct_metric_score_history') }}
+),
+
+alert_rules as (
+    select * from {{ ref('alert_rules') }}
+    where is_enabled
+),
+
+score_bands as (
+    select * from {{ ref('int_score_bands_ranged') }}
+),
+
+-- bands from worst (1) to best; unknown has none
+band_ranks as (
+    select
+        score_bands.band,
+        row_number() over (order by score_bands.min_score) as band_rank
+    from score_bands
+),
+
+health_sequenced as (
+    select
+        health_history.account_id,
+        health_history.score_date,
+        health_history.health_score,
+        health_history.band,
+        health_history.score_source,
+        band_ranks.band_rank,
+        lag(health_history.health_score) over (
+            partition by health_history.account_id order by health_history.score_date
+        ) as previous_health_score,
+        lag(health_history.band) over (
+            partition by health_history.account_id order by health_history.score_date
+        ) as previous_band,
+        lag(band_ranks.band_rank) over (
+            partition by health_history.account_id order by health_history.score_date
+        ) as previous_band_rank,
+        lag(health_history.score_source) over (
+            partition by health_history.account_id order by health_history.score_date
+        ) as previous_score_source,
+        lag(health_history.override_expires_at) over (
+            partition by health_history.account_id order by health_history.score_date
+        ) as previous_override_expires_at
+    from health_history
+    left join band_ranks
+        on health_history.band = band_ranks.band
+),
+
+-- Score below a threshold ------------------------------------------------------
+
+below_threshold_alerts as (
+    select
+        alert_rules.rule_id,
+        alert_rules.alert_type,
+        alert_rules.severity,
+        health_sequenced.account_id,
+        health_sequenced.score_date as alert_date,
+        cast(null as {{ dbt.type_string() }}) as metric_id,
+        health_sequenced.previous_health_score as previous_value,
+        health_sequenced.health_score as current_value,
+        {{ dbt.concat([
+            "'Health score fell below '",
+            "cast(alert_rules.threshold_score as " ~ dbt.type_string() ~ ")",
+            "': '",
+            "cast(round(health_sequenced.health_score, 1) as " ~ dbt.type_string() ~ ")",
+        ]) }} as message
+    from health_sequenced
+    inner join alert_rules
+        on alert_rules.alert_type = 'score_below_threshold'
+    where
+        health_sequenced.health_score < alert_rules.threshold_score
+        and not coalesce(
+            health_sequenced.previous_health_score < alert_rules.threshold_score, false
+        )
+),
+
+-- Score dropped more than N points within D days ------------------------------
+
+drop_rules as (
+    select * from alert_rules
+    where alert_type = 'score_dropped'
+),
+
+recent_peaks as (
+    select
+        drop_rules.rule_id,
+        health_sequenced.account_id,
+        health_sequenced.score_date,
+        max(earlier_scores.health_score) as peak_health_score
+    from health_sequenced
+    cross join drop_rules
+    inner join health_history as earlier_scores
+        on
+            health_sequenced.account_id = earlier_scores.account_id
+            and health_sequenced.score_date > earlier_scores.score_date
+            and earlier_scores.score_date >= cast(
+                {{ dbt.dateadd(
+                    'day', '-1 * drop_rules.within_days', 'health_sequenced.score_date'
+                ) }} as date
+            )
+    group by 1, 2, 3
+),
+
+drop_conditions as (
+    select
+        drop_rules.rule_id,
+        drop_rules.alert_type,
+        drop_rules.severity,
+        drop_rules.drop_points,
+        drop_rules.within_days,
+        health_sequenced.account_id,
+        health_sequenced.score_date,
+        health_sequenced.health_score,
+        recent_peaks.peak_health_score,
+        coalesce(
+            recent_peaks.peak_health_score - health_sequenced.health_score
+            > drop_rules.drop_points,
+            false
+        ) as has_dropped
+    from health_sequenced
+    cross join drop_rules
+    left join recent_peaks
+        on
+            drop_rules.rule_id = recent_peaks.rule_id
+            and health_sequenced.account_id = recent_peaks.account_id
+            and health_sequenced.score_date = recent_peaks.score_date
+),
+
+drop_starts as (
+    select
+        drop_conditions.*,
+        lag(drop_conditions.has_dropped) over (
+            partition by drop_conditions.rule_id, drop_conditions.account_id
+            order by drop_conditions.score_date
+        ) as had_dropped
+    from drop_conditions
+),
+
+score_drop_alerts as (
+    select
+        drop_starts.rule_id,
+        drop_starts.alert_type,
+        drop_starts.severity,
+        drop_starts.account_id,
+        drop_starts.score_date as alert_date,
+        cast(null as {{ dbt.type_string() }}) as metric_id,
+        drop_starts.peak_health_score as previous_value,
+        drop_starts.health_score as current_value,
+        {{ dbt.concat([
+            "'Health score fell '",
+            "cast(round(drop_starts.peak_health_score - drop_starts.health_score, 1) as "
+            ~ dbt.type_string() ~ ")",
+            "' points within '",
+            "cast(drop_starts.within_days as " ~ dbt.type_string() ~ ")",
+            "' days: '",
+            "cast(round(drop_starts.peak_health_score, 1) as " ~ dbt.type_string() ~ ")",
+            "' to '",
+            "cast(round(drop_starts.health_score, 1) as " ~ dbt.type_string() ~ ")",
+        ]) }} as message
+    from drop_starts
+    where drop_starts.has_dropped and not coalesce(drop_starts.had_dropped, false)
+),
+
+-- Band got worse ---------------------------------------------------------------
+
+band_alerts as (
+    select
+        alert_rules.rule_id,
+        alert_rules.alert_type,
+        alert_rules.severity,
+        health_sequenced.account_id,
+        health_sequenced.score_date as alert_date,
+        cast(null as {{ dbt.type_string() }}) as metric_id,
+        health_sequenced.previous_health_score as previous_value,
+        health_sequenced.health_score as current_value,
+        {{ dbt.concat([
+            "'Health band worsened from '",
+            "health_sequenced.previous_band",
+            "' to '",
+            "health_sequenced.band",
+            "': '",
+            "cast(round(health_sequenced.previous_health_score, 1) as "
+            ~ dbt.type_string() ~ ")",
+            "' to '",
+            "cast(round(health_sequenced.health_score, 1) as " ~ dbt.type_string() ~ ")",
+        ]) }} as message
+    from health_sequenced
+    inner join alert_rules
+        on alert_rules.alert_type = 'band_worsened'
+    where health_sequenced.band_rank < health_sequenced.previous_band_rank
+),
+
+-- A key metric turned red ------------------------------------------------------
+
+metric_sequenced as (
+    select
+        metric_history.account_id,
+        metric_history.score_date,
+        metric_history.metric_id,
+        metric_history.metric_label,
+        metric_history.weight,
+        metric_history.score,
+        metric_history.band,
+        lag(metric_history.score) over (
+            partition by metric_history.account_id, metric_history.metric_id
+            order by metric_history.score_date
+        ) as previous_score,
+        lag(metric_history.band) over (
+            partition by metric_history.account_id, metric_history.metric_id
+            order by metric_history.score_date
+        ) as previous_band
+    from metric_history
+),
+
+key_metric_alerts as (
+    select
+        alert_rules.rule_id,
+        alert_rules.alert_type,
+        alert_rules.severity,
+        metric_sequenced.account_id,
+        metric_sequenced.score_date as alert_date,
+        metric_sequenced.metric_id,
+        metric_sequenced.previous_score as previous_value,
+        metric_sequenced.score as current_value,
+        {{ dbt.concat([
+            "'Key metric '",
+            "metric_sequenced.metric_label",
+            "' turned red: score '",
+            "coalesce(cast(round(metric_sequenced.previous_score, 1) as "
+            ~ dbt.type_string() ~ "), 'none')",
+            "' to '",
+            "cast(round(metric_sequenced.score, 1) as " ~ dbt.type_string() ~ ")",
+        ]) }} as message
+    from metric_sequenced
+    inner join alert_rules
+        on alert_rules.alert_type = 'key_metric_red'
+    where
+        metric_sequenced.band = 'red'
+        and metric_sequenced.weight >= alert_rules.min_weight
+        and coalesce(metric_sequenced.previous_band, 'none') <> 'red'
+),
+
+-- N consecutive declining periods ----------------------------------------------
+
+declines_flagged as (
+    select
+        health_sequenced.*,
+        coalesce(health_sequenced.health_score < health_sequenced.previous_health_score, false)
+            as is_decline
+    from health_sequenced
+),
+
+declines_grouped as (
+    select
+        declines_flagged.*,
+        sum(case when declines_flagged.is_decline then 0 else 1 end) over (
+            partition by declines_flagged.account_id
+            order by declines_flagged.score_date
+            rows between unbounded preceding and current row
+        ) as run_id
+    from declines_flagged
+),
+
+declines_counted as (
+    select
+        declines_grouped.*,
+        sum(case when declines_grouped.is_decline then 1 else 0 end) over (
+            partition by declines_grouped.account_id, declines_grouped.run_id
+            order by declines_grouped.score_date
+            rows between unbounded preceding and current row
+        ) as declines_in_a_row,
+        first_value(declines_grouped.health_score) over (
+            partition by declines_grouped.account_id, declines_grouped.run_id
+            order by declines_grouped.score_date
+            rows between unbounded preceding and current row
+        ) as run_start_score
+    from declines_grouped
+),
+
+decline_alerts as (
+    select
+        alert_rules.rule_id,
+        alert_rules.alert_type,
+        alert_rules.severity,
+        declines_counted.account_id,
+        declines_counted.score_date as alert_date,
+        cast(null as {{ dbt.type_string() }}) as metric_id,
+        declines_counted.run_start_score as previous_value,
+        declines_counted.health_score as current_value,
+        {{ dbt.concat([
+            "'Health score declined '",
+            "cast(alert_rules.periods as " ~ dbt.type_string() ~ ")",
+            "' score dates in a row: '",
+            "cast(round(declines_counted.run_start_score, 1) as " ~ dbt.type_string() ~ ")",
+            "' to '",
+            "cast(round(declines_counted.health_score, 1) as " ~ dbt.type_string() ~ ")",
+        ]) }} as message
+    from declines_counted
+    inner join alert_rules
+        on alert_rules.alert_type = 'consecutive_declines'
+    where declines_counted.is_decline and declines_counted.declines_in_a_row = alert_rules.periods
+),
+
+-- Override expired -------------------------------------------------------------
+
+override_alerts as (
+    select
+        alert_rules.rule_id,
+        alert_rules.alert_type,
+        alert_rules.severity,
+        health_sequenced.account_id,
+        health_sequenced.score_date as alert_date,
+        cast(null as {{ dbt.type_string() }}) as metric_id,
+        health_sequenced.previous_health_score as previous_value,
+        health_sequenced.health_score as current_value,
+        {{ dbt.concat([
+            "'CSM override ended (override '",
+            "coalesce(cast(round(health_sequenced.previous_health_score, 1) as "
+            ~ dbt.type_string() ~ "), 'none')",
+            "'): computed score '",
+            "coalesce(cast(round(health_sequenced.health_score, 1) as "
+            ~ dbt.type_string() ~ "), 'none')",
+            "' applies again'",
+        ]) }} as message
+    from health_sequenced
+    inner join alert_rules
+        on alert_rules.alert_type = 'override_expired'
+    where
+        health_sequenced.previous_score_source = 'csm_override'
+        and health_sequenced.score_source = 'computed'
+),
+
+all_alerts as (
+    {%- for alerts_cte in [
+        'below_threshold_alerts', 'score_drop_alerts', 'band_alerts', 'key_metric_alerts',
+        'decline_alerts', 'override_alerts',
+    ] %}
+    select * from {{ alerts_cte }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+),
+
+final as (
+    select
+        cast({{ history_alert_id(
+            'all_alerts.rule_id',
+            'all_alerts.account_id',
+            'all_alerts.alert_date',
+            'all_alerts.metric_id',
+        ) }} as {{ dbt.type_string() }}) as alert_id,
+        cast(all_alerts.account_id as {{ dbt.type_string() }}) as account_id,
+        cast(all_alerts.alert_date as date) as alert_date,
+        cast(all_alerts.rule_id as {{ dbt.type_string() }}) as rule_id,
+        cast(all_alerts.alert_type as {{ dbt.type_string() }}) as alert_type,
+        cast(all_alerts.severity as {{ dbt.type_string() }}) as severity,
+        cast(all_alerts.metric_id as {{ dbt.type_string() }}) as metric_id,
+        cast(all_alerts.previous_value as {{ type_double() }}) as previous_value,
+        cast(all_alerts.current_value as {{ type_double() }}) as current_value,
+        cast(all_alerts.message as {{ dbt.type_string() }}) as message
+    from all_alerts
+)
+
+select * from final

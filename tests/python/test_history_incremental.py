@@ -1,0 +1,167 @@
+"""The score history built incrementally equals a full rebuild, row for row.
+
+Demo data are generated once up to a later end date; the "earlier" data set is the same
+data cut at an earlier date (rows created on or after the cut dropped, with DuckDB), since
+the generator's rows depend on its end date. One warehouse is built on the earlier data,
+then run again on the later data (an incremental run: only the new dates plus the lookback
+are scored); another warehouse is built from scratch on the later data. The two score
+histories must hold the same rows with the same values, scores to 1e-9.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).parent / "dbt"
+END_DATE = "2026-10-31"
+CUT_DATE = "2026-10-21"  # the earlier data end the day before
+LOOKBACK_DAYS = 3
+# Per raw table: the column saying when a row came into existence.
+CREATED_COLUMNS = {
+    "accounts": "created_at",
+    "users": "created_at",
+    "events": "occurred_at",
+    "invoices": "issued_at",
+    "tickets": "opened_at",
+    "csm_ratings": "rated_at",
+}
+HISTORY_KEYS = {
+    "fct_health_score_history": ["account_id", "score_date"],
+    "fct_metric_score_history": ["account_id", "score_date", "metric_id"],
+}
+
+
+def generate(raw_dir: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT_DIR / "scripts" / "generate_demo_data.py"),
+            *("--accounts", "40", "--days", "150", "--seed", "7"),
+            *("--end-date", END_DATE, "--dirty-fraction", "0", "--out", str(raw_dir)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+def cut(later_dir: Path, earlier_dir: Path) -> None:
+    """Copy every raw table, without the rows created on or after CUT_DATE."""
+    earlier_dir.mkdir()
+    with duckdb.connect() as con:
+        for table, column in CREATED_COLUMNS.items():
+            source = later_dir / f"{table}.parquet"
+            target = earlier_dir / f"{table}.parquet"
+            con.execute(
+                f"""
+                copy (
+                    select * from read_parquet('{source}')
+                    where try_cast({column} as timestamp) < date '{CUT_DATE}'
+                ) to '{target}' (format parquet)
+                """
+            )
+
+
+def dbt_env(tmp: Path, name: str, raw_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DO_NOT_TRACK": "1",
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_TARGET_PATH": str(tmp / f"target_{name}"),
+        "DBT_LOG_PATH": str(tmp / f"logs_{name}"),
+        "CUSTOMER_HEALTH_DB": str(tmp / f"{name}.duckdb"),
+        "CUSTOMER_HEALTH_DUCKDB_TMP": str(tmp / "duckdb_tmp"),
+        "CUSTOMER_HEALTH_RAW_DIR": str(raw_dir),
+        "CUSTOMER_HEALTH_RAW_FORMAT": "parquet",
+    }
+
+
+def dbt_build(env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [
+            *(str(DBT), "build", "--exclude", "resource_type:test", "resource_type:unit_test"),
+            *("--vars", f"{{history_lookback_days: {LOOKBACK_DAYS}}}"),
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def read_rows(database: Path, table: str) -> dict[tuple, dict[str, object]]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        cursor = con.execute(f"select * from main.{table}")
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    keyed = {tuple(row[key] for key in HISTORY_KEYS[table]): row for row in rows}
+    assert len(keyed) == len(rows), f"{table}: duplicate keys"
+    return keyed
+
+
+def same_value(left: object, right: object) -> bool:
+    if isinstance(left, float) and isinstance(right, float):
+        return math.isclose(left, right, rel_tol=0, abs_tol=1e-9)
+    return left == right
+
+
+@pytest.fixture(scope="module")
+def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    tmp = tmp_path_factory.mktemp("history_incremental")
+    later_dir = tmp / "raw_later"
+    earlier_dir = tmp / "raw_earlier"
+    generate(later_dir)
+    cut(later_dir, earlier_dir)
+
+    incremental = dbt_env(tmp, "incremental", earlier_dir)
+    dbt_build(incremental)
+    incremental["CUSTOMER_HEALTH_RAW_DIR"] = str(later_dir)
+    dbt_build(incremental)
+
+    rebuilt = dbt_env(tmp, "rebuilt", later_dir)
+    dbt_build(rebuilt)
+    return {"incremental": tmp / "incremental.duckdb", "rebuilt": tmp / "rebuilt.duckdb"}
+
+
+def test_incremental_run_scores_only_new_dates(warehouses: dict[str, Path]) -> None:
+    with duckdb.connect(str(warehouses["incremental"]), read_only=True) as con:
+        scored = con.execute(
+            "select min(as_of_date), max(as_of_date), count(*) from main.int_score_dates_spined"
+        ).fetchone()
+        recorded = con.execute(
+            "select min(score_date), count(distinct score_date) from main.fct_health_score_history"
+        ).fetchone()
+    assert scored is not None and recorded is not None
+    first_scored, last_scored, dates_scored = scored
+    assert str(last_scored) == END_DATE
+    assert dates_scored == (last_scored - first_scored).days + 1
+    # the new days (CUT_DATE to END_DATE) and the last LOOKBACK_DAYS recorded ones
+    new_days = (date.fromisoformat(END_DATE) - date.fromisoformat(CUT_DATE)).days + 1
+    assert dates_scored == new_days + LOOKBACK_DAYS
+    assert dates_scored < recorded[1]
+
+
+@pytest.mark.parametrize("table", sorted(HISTORY_KEYS))
+def test_incremental_equals_full_rebuild(warehouses: dict[str, Path], table: str) -> None:
+    incremental = read_rows(warehouses["incremental"], table)
+    rebuilt = read_rows(warehouses["rebuilt"], table)
+    assert incremental.keys() == rebuilt.keys(), (
+        f"{table}: {len(incremental.keys() - rebuilt.keys())} rows only incremental, "
+        f"{len(rebuilt.keys() - incremental.keys())} only rebuilt"
+    )
+    differences = [
+        (key, column, row[column], rebuilt[key][column])
+        for key, row in incremental.items()
+        for column in row
+        if not same_value(row[column], rebuilt[key][column])
+    ]
+    assert not differences, f"{table}: {len(differences)} values differ, e.g. {differences[:5]}"

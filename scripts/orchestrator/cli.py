@@ -121,9 +121,28 @@ def build_parser() -> argparse.ArgumentParser:
     _raw(validate)
     _common(validate)
 
-    report = sub.add_parser("report", help="print the summary tables of the published warehouse")
-    report.add_argument("--format", choices=("text", "json"), default="text", dest="report_format")
-    report.add_argument("--out", help="also write the report to this file")
+    report = sub.add_parser(
+        "report",
+        help="print the summary tables of the published warehouse;"
+        " --format html: the calibration and backtest report",
+    )
+    report.add_argument(
+        "--format", choices=("text", "json", "html"), default="text", dest="report_format"
+    )
+    report.add_argument(
+        "--out", help="also write the report to this file (html: default <runs-dir>/report.html)"
+    )
+    report.add_argument(
+        "--compiled-dir",
+        help="html: run the analyses compiled in this folder (e.g."
+        " target/compiled/customer_health/analyses) instead of compiling them",
+    )
+    report.add_argument(
+        "--vars",
+        dest="report_vars",
+        metavar="YAML",
+        help="html: dbt vars for the analyses, e.g. '{backtest_horizon_days: 30}'",
+    )
     _common(report)
 
     demo = sub.add_parser(
@@ -213,9 +232,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from scripts.orchestrator.report import build_report, render_report
+    from scripts.orchestrator.report import build_html_report, build_report, render_report
 
-    text = render_report(build_report(_settings(args, need_target=False)), args.report_format)
+    settings = _settings(args, need_target=False)
+    if args.report_format == "html":
+        compiled_dir = Path(args.compiled_dir) if args.compiled_dir else None
+        out = Path(args.out) if args.out else settings.runs_dir / "report.html"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        html = build_html_report(settings, compiled_dir, args.report_vars)
+        out.write_text(html, encoding="utf-8")
+        print(f"OK report written to {out}")
+        return int(ExitCode.OK)
+    text = render_report(build_report(settings), args.report_format)
     if args.out:
         Path(args.out).write_text(text + "\n", encoding="utf-8")
         log.info("report written to %s", args.out)

@@ -2,6 +2,9 @@
 
 Besides the tables read from the warehouse, it names the run that published
 the file (its step timings) and, when a later run failed, that failure.
+`--format html` writes the calibration and backtest report instead: the
+analyses of analyses/ run read-only against the published warehouse, drawn
+with plotly (report_analyses, report_html), and the accounts to act on.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import json
 from pathlib import Path
 
 from scripts.orchestrator.settings import Settings
-from scripts.orchestrator.summary import collect_tables, render_tables
+from scripts.orchestrator.summary import ALERTS, SCORES, _plain, collect_tables, render_tables
+from scripts.orchestrator.warehouse import Warehouse
 
 _RUN_KEYS = ("run_id", "command", "status", "failed_step", "error", "finished_at", "steps")
 
@@ -61,3 +65,112 @@ def render_report(report: dict, fmt: str) -> str:
         )
     steps = published_by.get("steps") if published_by else None
     return "\n".join(lines) + "\n\n" + render_tables(report["tables"], steps)
+
+
+# --- The HTML report (calibration, backtest, accounts to act on) -------------
+
+HISTORY = "fct_health_score_history"
+DECLINE_DAYS = 30
+DECLINE_POINTS = 10
+LIST_LIMIT = 100
+
+
+def _attention_table(warehouse: Warehouse, sql: str) -> dict:
+    cursor = warehouse._con.execute(warehouse.render(sql))  # noqa: SLF001 - same package
+    columns = [d[0] for d in cursor.description]
+    rows = [dict(zip(columns, (_plain(v) for v in row), strict=True)) for row in cursor.fetchall()]
+    table = {"available": True, "columns": columns, "rows": rows}
+    if not rows:
+        table["note"] = "None."
+    return table
+
+
+def attention_lists(database: Path) -> dict[str, dict]:
+    """Red accounts, declining accounts and new alerts; a missing mart gives a note."""
+    lists: dict[str, dict] = {}
+    with Warehouse(database) as warehouse:
+        readers = {
+            "red": (SCORES, _red_sql),
+            "declining": (HISTORY, _declining_sql),
+            "alerts": (ALERTS, _alerts_sql),
+        }
+        for key, (mart, make_sql) in readers.items():
+            if warehouse.relation(mart) is None:
+                lists[key] = {"available": False, "note": f"{mart} is not built yet."}
+                continue
+            try:
+                lists[key] = _attention_table(warehouse, make_sql(warehouse))
+            except Exception as exc:  # noqa: BLE001 - a list must not sink the report
+                lists[key] = {
+                    "available": False,
+                    "note": f"{mart} could not be read: {str(exc).splitlines()[0]}",
+                }
+    return lists
+
+
+def _red_sql(warehouse: Warehouse) -> str:
+    names = "dim_accounts.account_name, dim_accounts.csm_owner, "
+    join = " left join {dim_accounts} as dim_accounts using (account_id)"
+    if warehouse.relation("dim_accounts") is None:
+        names, join = "", ""
+    return (
+        f"select scores.account_id, {names}scores.segment, scores.lifecycle_stage,"
+        " round(scores.health_score, 1) as health_score, scores.band, scores.grade,"
+        " scores.weakest_metric_label as weakest_metric"
+        " from {fct_health_scores} as scores" + join + " where scores.band = 'red'"
+        " and scores.as_of_date = (select max(as_of_date) from {fct_health_scores})"
+        f" order by scores.health_score, scores.account_id limit {LIST_LIMIT}"
+    )
+
+
+def _declining_sql(warehouse: Warehouse) -> str:
+    """Accounts whose score fell by DECLINE_POINTS or more since their latest score
+    at least DECLINE_DAYS before the last score date."""
+    return (
+        "with history as (select * from {fct_health_score_history}),"
+        " latest as (select max(score_date) as score_date from history),"
+        " now_scores as (select history.* from history inner join latest using (score_date)),"
+        " before_dates as (select history.account_id, max(history.score_date) as score_date"
+        " from history cross join latest"
+        f" where history.score_date <= latest.score_date - {DECLINE_DAYS} group by 1),"
+        " before_scores as (select history.account_id, history.health_score from history"
+        " inner join before_dates using (account_id, score_date))"
+        " select now_scores.account_id, now_scores.segment,"
+        " round(before_scores.health_score, 1) as score_before,"
+        " round(now_scores.health_score, 1) as score_now,"
+        " round(now_scores.health_score - before_scores.health_score, 1) as change,"
+        " now_scores.band"
+        " from now_scores inner join before_scores using (account_id)"
+        f" where now_scores.health_score <= before_scores.health_score - {DECLINE_POINTS}"
+        f" order by change, now_scores.account_id limit {LIST_LIMIT}"
+    )
+
+
+def _alerts_sql(warehouse: Warehouse) -> str:
+    columns = warehouse.columns(ALERTS)
+    date = next((c for c in ("alert_date", "score_date", "as_of_date") if c in columns), None)
+    where = f" where {date} = (select max({date}) from {{fct_health_alerts}})" if date else ""
+    return f"select * from {{fct_health_alerts}}{where} order by all limit {LIST_LIMIT}"
+
+
+def build_html_report(
+    settings: Settings, compiled_dir: Path | None = None, dbt_vars: str | None = None
+) -> str:
+    """Compile (or read) the analyses, run them read-only, render the HTML report."""
+    from scripts.orchestrator.report_analyses import (
+        compile_analyses,
+        read_compiled,
+        run_analyses,
+    )
+    from scripts.orchestrator.report_html import render_html
+
+    database = settings.warehouse.published
+    if compiled_dir:
+        compiled = read_compiled(compiled_dir)
+    else:
+        compiled = compile_analyses(settings, dbt_vars=dbt_vars)
+    results = run_analyses(database, compiled)
+    published_by, _ = run_history(settings.runs_dir, database)
+    return render_html(
+        results, attention_lists(database), warehouse=str(database), published_by=published_by
+    )

@@ -1,0 +1,177 @@
+-- Backtest: how well each score separates the accounts that churned within
+-- the horizon from those that did not, on the observations of
+-- backtest_churn_by_band. Per predictor (the health score, the computed score,
+-- and each metric's score from fct_metric_score_history):
+-- - auc: ROC AUC, the probability that a random non-churned observation scores
+--   higher than a random churned one, ties counted half (Mann-Whitney rank-sum:
+--   (sum of the average ranks of the non-churned - n0 (n0 + 1) / 2) / (n0 n1));
+--   0.5 is no better than chance, 1 is perfect;
+-- - lowest_decile_lift: the churn rate of the lowest-scoring tenth of the
+--   observations divided by the overall churn rate (ties split by account and
+--   date, as in backtest_churn_by_decile).
+{%- set horizon_days = var('backtest_horizon_days', 90) %}
+
+with
+
+score_history as (
+    select * from {{ ref('fct_health_score_history') }}
+),
+
+metric_history as (
+    select * from {{ ref('fct_metric_score_history') }}
+),
+
+accounts as (
+    select * from {{ ref('dim_accounts') }}
+),
+
+data_end as (
+    select max(score_history.score_date) as last_score_date
+    from score_history
+),
+
+observations as (
+    select
+        score_history.account_id,
+        score_history.score_date,
+        score_history.health_score,
+        score_history.computed_score,
+        case
+            when
+                accounts.churned_at is not null
+                and cast(accounts.churned_at as date)
+                <= cast(
+                    {{ dbt.dateadd('day', horizon_days, 'score_history.score_date') }} as date
+                )
+                then 1
+            else 0
+        end as churned_within_horizon
+    from score_history
+    inner join accounts
+        on score_history.account_id = accounts.account_id
+    cross join data_end
+    where
+        score_history.score_date
+        <= cast(
+            {{ dbt.dateadd('day', '-1 * ' ~ horizon_days, 'data_end.last_score_date') }} as date
+        )
+        and (
+            accounts.churned_at is null
+            or cast(accounts.churned_at as date) > score_history.score_date
+        )
+),
+
+predictions as (
+    select
+        'global' as predictor_type,
+        'health_score' as predictor,
+        observations.account_id,
+        observations.score_date,
+        observations.health_score as predictor_score,
+        observations.churned_within_horizon
+    from observations
+    where observations.health_score is not null
+
+    union all
+
+    select
+        'global' as predictor_type,
+        'computed_score' as predictor,
+        observations.account_id,
+        observations.score_date,
+        observations.computed_score as predictor_score,
+        observations.churned_within_horizon
+    from observations
+    where observations.computed_score is not null
+
+    union all
+
+    select
+        'metric' as predictor_type,
+        metric_history.metric_id as predictor,
+        observations.account_id,
+        observations.score_date,
+        metric_history.score as predictor_score,
+        observations.churned_within_horizon
+    from observations
+    inner join metric_history
+        on
+            observations.account_id = metric_history.account_id
+            and observations.score_date = metric_history.score_date
+    where metric_history.score is not null
+),
+
+ranked as (
+    select
+        predictions.*,
+        -- average rank of a tie: its first rank plus half the other tied rows
+        rank()
+            over (
+                partition by predictions.predictor
+                order by predictions.predictor_score
+            )
+        + (
+            count(*) over (
+                partition by predictions.predictor, predictions.predictor_score
+            ) - 1
+        ) / 2.0 as average_rank,
+        ntile(10) over (
+            partition by predictions.predictor
+            order by
+                predictions.predictor_score,
+                predictions.account_id,
+                predictions.score_date
+        ) as score_decile
+    from predictions
+),
+
+summed as (
+    select
+        ranked.predictor_type,
+        ranked.predictor,
+        count(*) as observations,
+        sum(ranked.churned_within_horizon) as churned_observations,
+        cast(sum(1 - ranked.churned_within_horizon) as {{ type_double() }})
+            as retained_observations,
+        sum(
+            case when ranked.churned_within_horizon = 0 then ranked.average_rank else 0 end
+        ) as retained_rank_sum,
+        sum(case when ranked.score_decile = 1 then 1 else 0 end) as lowest_decile_observations,
+        sum(
+            case when ranked.score_decile = 1 then ranked.churned_within_horizon else 0 end
+        ) as lowest_decile_churned
+    from ranked
+    group by 1, 2
+),
+
+final as (
+    select
+        summed.predictor_type,
+        summed.predictor,
+        summed.observations,
+        cast(summed.churned_observations as {{ dbt.type_bigint() }}) as churned_observations,
+        cast(summed.churned_observations as {{ type_double() }})
+        / summed.observations as churn_rate,
+        cast(
+            (
+                summed.retained_rank_sum
+                - summed.retained_observations * (summed.retained_observations + 1) / 2
+            )
+            / nullif(summed.retained_observations * summed.churned_observations, 0)
+            as {{ type_double() }}
+        ) as auc,
+        cast(summed.lowest_decile_churned as {{ type_double() }})
+        / nullif(summed.lowest_decile_observations, 0) as lowest_decile_churn_rate,
+        (
+            cast(summed.lowest_decile_churned as {{ type_double() }})
+            / nullif(summed.lowest_decile_observations, 0)
+        )
+        / nullif(
+            cast(summed.churned_observations as {{ type_double() }}) / summed.observations, 0
+        ) as lowest_decile_lift,
+        {{ horizon_days }} as horizon_days
+    from summed
+)
+
+select * from final
+order by 1, 6 desc, 2

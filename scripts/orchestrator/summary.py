@@ -78,7 +78,14 @@ def alerts_table(warehouse: Warehouse) -> dict:
         table["count"] = 0
         return table
     columns = warehouse.columns(ALERTS)
-    where, latest = _latest_filter(warehouse, relation, columns)
+    scores = warehouse.relation(SCORES)
+    if scores is not None and "alert_date" in columns:
+        # Alerts raised by this run: those of the scored date, not the latest date that
+        # happened to raise one.
+        latest = warehouse.rows(f"select max(as_of_date) from {scores}")[0][0]
+        where = f" where alert_date = (select max(as_of_date) from {scores})"
+    else:
+        where, latest = _latest_filter(warehouse, relation, columns)
     keys = [c for c in ("alert_type", "severity") if c in columns]
     if keys:
         rows = warehouse.rows(

@@ -188,12 +188,18 @@ print(session.import_seconds)
 """
 
 
-def test_gx_runs_offline_and_writes_nothing(raw_dir: Path, tmp_path: Path) -> None:
+def test_gx_runs_offline_and_writes_nothing(
+    raw_dir: Path, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Import, context and validation with every socket refused; no GX project on disk."""
     env = {k: v for k, v in os.environ.items() if k != "GX_ANALYTICS_ENABLED"}
     env["PYTHONPATH"] = str(ROOT)
+    # Run as a script file, not `python -c`: with pyspark installed, GX imports it, and a
+    # pyspark module ends a `-c` interpreter early (it prints a doctest notice and exits 0).
+    script = tmp_path_factory.mktemp("offline_script") / "validate_offline.py"
+    script.write_text(_OFFLINE_VALIDATION)
     result = subprocess.run(
-        [sys.executable, "-c", _OFFLINE_VALIDATION, str(SUITES), str(raw_dir)],
+        [sys.executable, str(script), str(SUITES), str(raw_dir)],
         cwd=tmp_path,
         env=env,
         capture_output=True,

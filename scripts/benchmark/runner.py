@@ -1,0 +1,218 @@
+"""One benchmark run at one scale: data, full build, baselines, daily run, fixed cost."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from scripts.benchmark.baselines import BASELINES, BaselineRun, run_baseline
+from scripts.benchmark.compare import compare
+from scripts.benchmark.data import DataSet, prepare
+from scripts.benchmark.dbt_build import (
+    BuildResult,
+    WorkDir,
+    has_incremental_history,
+    read_scores,
+    run_build,
+)
+from scripts.benchmark.explain import profile_nodes
+from scripts.benchmark.machine import machine_info
+from scripts.benchmark.scales import SCALES, Scale
+
+RESULTS_SCHEMA_VERSION = 1
+GIB = 1024**3
+INCREMENTAL_LABEL = "incremental daily run"
+REBUILD_LABEL = "rebuild (no incremental models yet)"
+
+
+@dataclass
+class Options:
+    """Everything a run needs (see cli.py for the flags)."""
+
+    scale: Scale
+    seed: int
+    end_date: date
+    project_dir: Path
+    data_root: Path
+    work_root: Path
+    results_dir: Path
+    baselines: tuple[str, ...] = tuple(BASELINES)  # empty: none
+    daily_run: bool = True
+    fixed_cost: bool = True
+    dbt_args: list[str] = field(default_factory=list)
+    memory_limit: str | None = None
+    profile_top: int = 0
+    progress: bool = True
+
+
+def _say(options: Options, message: str) -> None:
+    if options.progress:
+        print(f"[benchmark {datetime.now(UTC):%H:%M:%S}] {message}", flush=True)
+
+
+def _build(options: Options, label: str, work: WorkDir, raw_dir: Path, events: int) -> BuildResult:
+    _say(options, f"dbt build: {label} ({work.root})")
+    result = run_build(
+        label=label,
+        work=work,
+        raw_dir=raw_dir,
+        project_dir=options.project_dir,
+        events=events,
+        extra_args=options.dbt_args,
+        memory_limit=options.memory_limit,
+    )
+    _say(
+        options,
+        f"  {result.measured.wall_seconds:.1f} s, exit {result.measured.exit_code}, "
+        f"{result.status_counts}",
+    )
+    return result
+
+
+def _baselines(
+    options: Options, data: DataSet, work: WorkDir, full: BuildResult
+) -> dict[str, object]:
+    dbt_scores = read_scores(work.database)
+    out: dict[str, object] = {}
+    for name in options.baselines:
+        _say(options, f"baseline: {name}")
+        run: BaselineRun = run_baseline(
+            name, data.base_dir, options.project_dir / "seeds", work.root, options.project_dir
+        )
+        entry = run.as_dict()
+        wall = run.measured.wall_seconds
+        entry["ratio_dbt_full_build_over_baseline"] = (
+            round(full.measured.wall_seconds / wall, 2) if wall > 0 else None
+        )
+        if dbt_scores is None:
+            entry["equality"] = {"equal": None, "note": "fct_health_scores was not built"}
+        else:
+            entry["equality"] = compare(dbt_scores, run.scores).as_dict()  # type: ignore[arg-type]
+        _say(options, f"  {wall:.1f} s, equal to dbt: {entry['equality']['equal']}")  # type: ignore[index]
+        out[name] = entry
+    out["duckdb_history"] = {
+        "status": "not implemented yet",
+        "note": "the year-of-history baseline waits for the score history layer to settle",
+    }
+    return out
+
+
+def _targets(scale: Scale, runs: dict[str, dict[str, object]], baselines: dict) -> list[dict]:
+    full, daily = runs.get("full_build"), runs.get("daily_run")
+    targets: list[dict[str, object]] = []
+    if full and daily:
+        ratio = float(daily["wall_seconds"]) / float(full["wall_seconds"])  # type: ignore[arg-type]
+        targets.append(
+            {
+                "target": "daily run <= 10% of the full build",
+                "value": round(ratio, 3),
+                "met": ratio <= 0.10 if daily["label"] == INCREMENTAL_LABEL else None,
+                "note": None if daily["label"] == INCREMENTAL_LABEL else REBUILD_LABEL,
+            }
+        )
+    pandas = baselines.get("pandas") if baselines else None
+    if full and pandas and scale.name == "M":
+        targets.append(
+            {
+                "target": "M: whole dbt build faster than the pandas latest-date script",
+                "value": pandas["ratio_dbt_full_build_over_baseline"],
+                "met": float(pandas["ratio_dbt_full_build_over_baseline"]) < 1.0,
+            }
+        )
+    if full and scale.name == "L":
+        rss = int(full["peak_rss_bytes"])  # type: ignore[arg-type]
+        targets.append(
+            {"target": "L: within 24 GB", "value": round(rss / GIB, 2), "met": rss <= 24 * GIB}
+        )
+        targets.append(
+            {
+                "target": "L: full build with a year of history <= 2x the hand-written baseline",
+                "value": None,
+                "met": None,
+                "note": "year-of-history baseline not implemented yet",
+            }
+        )
+    return targets
+
+
+def run_benchmark(options: Options) -> dict[str, object]:
+    """Run every step; returns the results document (also what is saved as JSON)."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    results: dict[str, object] = {
+        "schema_version": RESULTS_SCHEMA_VERSION,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "scale": options.scale.as_dict(),
+        "seed": options.seed,
+        "project_dir": str(options.project_dir),
+        "dbt_args": options.dbt_args,
+        "machine": machine_info(options.project_dir),
+    }
+    _say(options, f"data: scale {options.scale.name} under {options.data_root}")
+    data = prepare(options.scale, options.seed, options.end_date, options.data_root)
+    results["data"] = data.as_dict()
+    _say(options, f"  {data.events_base:,} events (+{data.events_appended:,} appended day)")
+
+    work = WorkDir(options.work_root / f"{options.scale.name}-{stamp}").create()
+    results["work_dir"] = str(work.root)
+    runs: dict[str, dict[str, object]] = {}
+    full = _build(options, "full build", work, data.base_dir, data.events_base)
+    runs["full_build"] = full.as_dict()
+
+    baselines: dict[str, object] = {}
+    if options.baselines:
+        baselines = _baselines(options, data, work, full)
+
+    if options.profile_top > 0:
+        _say(options, f"profiling the {options.profile_top} slowest models of the full build")
+        report = profile_nodes(
+            work.root, runs["full_build"]["nodes"], options.profile_top, "the full build"
+        )
+        (work.root / "profile_full_build.txt").write_text(report + "\n", encoding="utf-8")
+        runs["full_build"]["profile"] = str(work.root / "profile_full_build.txt")
+        _say(options, report)
+
+    if options.daily_run:
+        incremental = has_incremental_history(work.target)
+        label = INCREMENTAL_LABEL if incremental else REBUILD_LABEL
+        daily = _build(options, label, work, data.next_dir, data.rows_next["events"])
+        runs["daily_run"] = daily.as_dict() | {
+            "events_appended": data.events_appended,
+            "ratio_to_full_build": round(
+                daily.measured.wall_seconds / full.measured.wall_seconds, 3
+            ),
+        }
+        dbt_next = read_scores(work.database)
+        if "duckdb" in options.baselines and dbt_next is not None:
+            _say(options, "baseline: duckdb on the appended data (checks the daily run)")
+            check = run_baseline(
+                "duckdb",
+                data.next_dir,
+                options.project_dir / "seeds",
+                work.root,
+                options.project_dir,
+            )
+            runs["daily_run"]["equality_with_duckdb_baseline"] = compare(
+                dbt_next,  # type: ignore[arg-type]
+                check.scores,
+            ).as_dict()
+
+    if options.fixed_cost and options.scale.name != "XS":
+        tiny = SCALES["XS"]
+        tiny_data = prepare(tiny, options.seed, options.end_date, options.data_root)
+        tiny_work = WorkDir(options.work_root / f"{options.scale.name}-{stamp}-fixed-XS").create()
+        fixed = _build(
+            options,
+            "fixed cost (XS full build)",
+            tiny_work,
+            tiny_data.base_dir,
+            tiny_data.events_base,
+        )
+        runs["fixed_cost"] = fixed.as_dict()
+
+    results["runs"] = runs
+    results["baselines"] = baselines
+    results["targets"] = _targets(options.scale, runs, baselines)
+    results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+    results["results_file"] = str(options.results_dir / f"{options.scale.name}-{stamp}.json")
+    return results

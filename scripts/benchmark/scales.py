@@ -1,0 +1,37 @@
+"""The named data scales (the generator writes about 1,000 events per account per 365 days)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Arguments of scripts/generate_demo_data.py for one named scale."""
+
+    name: str
+    accounts: int
+    days: int
+    approx_events: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "accounts": self.accounts,
+            "days": self.days,
+            "approx_events": self.approx_events,
+        }
+
+
+SCALES: dict[str, Scale] = {
+    # XS: tests, and dbt's fixed cost (the same build on a tiny data set)
+    "XS": Scale("XS", accounts=50, days=60, approx_events=8_000),
+    "S": Scale("S", accounts=1_000, days=365, approx_events=1_000_000),
+    "M": Scale("M", accounts=10_000, days=365, approx_events=10_000_000),
+    "L": Scale("L", accounts=100_000, days=365, approx_events=100_000_000),
+}
+
+# The last day of the data before the appended day (the generator's default end date).
+DEFAULT_END_DATE = date(2026, 10, 31)
+DEFAULT_SEED = 42

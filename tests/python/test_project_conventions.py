@@ -1,0 +1,181 @@
+"""The project's house rules, checked on dbt's manifest the way dbt-project-evaluator would:
+every resource documented, every model's grain tested, names matching their layer, sources
+read only by staging, and public marts under enforced contracts.
+
+With CUSTOMER_HEALTH_TEST_WAREHOUSE pointing at a built warehouse (`make test` sets it),
+the documented columns are also compared with the columns the models really have.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+DBT = Path(sys.executable).parent / "dbt"
+
+LAYER_PREFIXES = {
+    "models/staging/": ("stg_", "base_"),
+    "models/intermediate/": ("int_",),
+    "models/marts/": ("fct_", "dim_"),
+}
+GRAIN_TESTS = {"unique", "unique_combination_of_columns"}
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    work_dir = tmp_path_factory.mktemp("parse")
+    env = {
+        **os.environ,
+        "DO_NOT_TRACK": "1",
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "CUSTOMER_HEALTH_DB": str(work_dir / "parse.duckdb"),
+        "DBT_TARGET_PATH": str(work_dir / "target"),
+        "DBT_LOG_PATH": str(work_dir / "logs"),
+    }
+    result = subprocess.run(
+        [str(DBT), "parse", "--project-dir", str(PROJECT_DIR)],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    return json.loads((work_dir / "target" / "manifest.json").read_text())
+
+
+def project_nodes(manifest: dict[str, Any], resource_type: str) -> list[dict[str, Any]]:
+    return [
+        node
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == resource_type and node["package_name"] == "customer_health"
+    ]
+
+
+def test_every_model_seed_and_source_is_documented(manifest: dict[str, Any]) -> None:
+    undocumented = [
+        node["original_file_path"]
+        for node in project_nodes(manifest, "model") + project_nodes(manifest, "seed")
+        if not node["description"].strip()
+    ]
+    undocumented += [
+        f"source {source['source_name']}.{source['name']}"
+        for source in manifest["sources"].values()
+        if not (source["description"].strip() and source["source_description"].strip())
+    ]
+    assert not undocumented
+
+
+def test_every_documented_column_has_a_description(manifest: dict[str, Any]) -> None:
+    resources = (
+        project_nodes(manifest, "model")
+        + project_nodes(manifest, "seed")
+        + list(manifest["sources"].values())
+    )
+    blank = [
+        f"{resource['name']}.{column['name']}"
+        for resource in resources
+        for column in resource["columns"].values()
+        if not column["description"].strip()
+    ]
+    assert not blank
+
+
+def test_every_model_has_its_grain_tested(manifest: dict[str, Any]) -> None:
+    tests = project_nodes(manifest, "test")
+    tested_grain = {
+        test["attached_node"]
+        for test in tests
+        if test.get("test_metadata") and test["test_metadata"]["name"] in GRAIN_TESTS
+    }
+    not_null = {
+        (test["attached_node"], test.get("column_name"))
+        for test in tests
+        if test.get("test_metadata") and test["test_metadata"]["name"] == "not_null"
+    }
+    unique_columns = {
+        (test["attached_node"], test.get("column_name"))
+        for test in tests
+        if test.get("test_metadata") and test["test_metadata"]["name"] == "unique"
+    }
+    missing = [
+        model["name"]
+        for model in project_nodes(manifest, "model")
+        if model["unique_id"] not in tested_grain
+    ]
+    assert not missing, f"models without a unique / unique-combination test: {missing}"
+    unique_without_not_null = sorted(unique_columns - not_null)
+    assert not unique_without_not_null, "unique keys must also be tested not_null"
+
+
+def test_model_names_match_their_layer(manifest: dict[str, Any]) -> None:
+    misnamed = []
+    for model in project_nodes(manifest, "model"):
+        path = model["original_file_path"]
+        prefixes = next(
+            (allowed for folder, allowed in LAYER_PREFIXES.items() if path.startswith(folder)),
+            None,
+        )
+        if prefixes is None or not model["name"].startswith(prefixes):
+            misnamed.append(path)
+    assert not misnamed
+
+
+def test_only_staging_models_read_sources(manifest: dict[str, Any]) -> None:
+    readers = [
+        model["original_file_path"]
+        for model in project_nodes(manifest, "model")
+        if model["depends_on"]["nodes"]
+        and any(parent.startswith("source.") for parent in model["depends_on"]["nodes"])
+        and not model["original_file_path"].startswith("models/staging/")
+    ]
+    assert not readers
+
+
+def test_marts_are_public_with_enforced_contracts(manifest: dict[str, Any]) -> None:
+    marts = [m for m in project_nodes(manifest, "model") if m["name"].startswith(("fct_", "dim_"))]
+    assert marts
+    loose = [
+        mart["name"]
+        for mart in marts
+        if not (mart["config"]["contract"]["enforced"] and mart["access"] == "public")
+    ]
+    assert not loose
+    exposed = {
+        parent
+        for exposure in manifest["exposures"].values()
+        for parent in exposure["depends_on"]["nodes"]
+    }
+    assert {mart["unique_id"] for mart in marts if mart["name"] != "dim_accounts"} <= exposed
+
+
+def test_documented_columns_match_the_built_models(manifest: dict[str, Any]) -> None:
+    warehouse = os.environ.get("CUSTOMER_HEALTH_TEST_WAREHOUSE")
+    if not warehouse:
+        pytest.skip("set CUSTOMER_HEALTH_TEST_WAREHOUSE to a built warehouse (make test does)")
+    with duckdb.connect(warehouse, read_only=True) as connection:
+        built = connection.execute(
+            "select table_name, column_name from information_schema.columns"
+        ).fetchall()
+    actual: dict[str, set[str]] = {}
+    for table, column in built:
+        actual.setdefault(table, set()).add(column)
+    mismatched = {}
+    for model in project_nodes(manifest, "model"):
+        if model["config"]["materialized"] == "ephemeral" or model["name"] not in actual:
+            continue
+        documented = set(model["columns"])
+        if documented != actual[model["name"]]:
+            mismatched[model["name"]] = {
+                "undocumented": sorted(actual[model["name"]] - documented),
+                "not in the model": sorted(documented - actual[model["name"]]),
+            }
+    assert not mismatched

@@ -423,11 +423,12 @@ resolved_tickets as (
         tickets.csat,
         current_windows.as_of_date,
         current_windows.metric_id,
-        -- minutes, so that a ticket solved in 5 minutes is not an hour
+        -- seconds, so that a ticket solved in 5 minutes is not an hour; engines count
+        -- minute boundaries differently, but agree on seconds between whole-second times
         cast(
-            {{ dbt.datediff('tickets.opened_at', 'tickets.resolved_at', 'minute') }}
+            {{ dbt.datediff('tickets.opened_at', 'tickets.resolved_at', 'second') }}
             as {{ type_double() }}
-        ) / 60 as resolution_hours
+        ) / 3600 as resolution_hours
     from tickets
     inner join current_windows
         on

@@ -49,9 +49,14 @@ browser:
 		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium not installed: the HTML report render test will be skipped"
 
-# The conventions test also compares documented columns with the CI warehouse's.
+# Some tests read the warehouse dbt-build-ci built: the conventions test compares
+# documented columns with the built ones; the backtest test checks the score
+# separates the generator's churners.
 pytest: setup browser
-	CUSTOMER_HEALTH_TEST_WAREHOUSE=warehouse/ci.duckdb $(BIN)/pytest -q tests/python
+	CUSTOMER_HEALTH_TEST_WAREHOUSE=warehouse/ci.duckdb \
+	CUSTOMER_HEALTH_BACKTEST_DB=warehouse/ci.duckdb \
+	CUSTOMER_HEALTH_BACKTEST_MANIFEST=$(CI_RAW)/_manifest.json \
+		$(BIN)/pytest -q tests/python
 
 test: lint dbt-build-ci pytest
 

@@ -190,7 +190,7 @@ left join tk on acc.account_id = tk.account_id
 where c.metric_id = 'open_tickets_per_user'
 group by all
 union all
-select tk.account_id, c.metric_id, median(date_diff('minute', tk.opened_ts, tk.resolved_ts) / 60.0)
+select tk.account_id, c.metric_id, median(date_diff('second', tk.opened_ts, tk.resolved_ts) / 3600.0)
 from tk join c on c.metric_id = 'median_resolution_hours'
     and tk.resolved_d > c.as_of - c.w and tk.resolved_d <= c.as_of
 group by all

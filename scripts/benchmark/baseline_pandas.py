@@ -190,10 +190,10 @@ def raw_values(inp: Inputs, acc: pd.DataFrame, act: dict[int, pd.DataFrame]) -> 
         elif m in ("median_resolution_hours", "avg_csat"):
             sel = _in_window(tk_resolved, as_of, w)
             if m == "median_resolution_hours":
-                minutes = (
-                    _ts(tk["resolved_at"]).dt.floor("min") - _ts(tk["opened_at"]).dt.floor("min")
-                ) / pd.Timedelta(minutes=1)
-                v = (minutes[sel] / 60.0).groupby(tk["account_id"][sel]).median()
+                seconds = (
+                    _ts(tk["resolved_at"]).dt.floor("s") - _ts(tk["opened_at"]).dt.floor("s")
+                ) / pd.Timedelta(seconds=1)
+                v = (seconds[sel] / 3600.0).groupby(tk["account_id"][sel]).median()
             else:
                 csat = pd.to_numeric(tk["csat"])
                 sel = sel & csat.notna()

@@ -17,6 +17,7 @@ import json
 import math
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -206,12 +207,16 @@ class GxSession:
         # Must be set before the import: GX reads it when the module loads.
         os.environ["GX_ANALYTICS_ENABLED"] = "false"
         started = time.perf_counter()
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import (
-            DataContextConfig,
-            InMemoryStoreBackendDefaults,
-            ProgressBarsConfig,
-        )
+        # GX imports pyspark when it is installed (it is, for the Spark target), and
+        # pyspark warns about pandas 3 at import: noise for a person reading the run.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=FutureWarning, module=r"pyspark\.")
+            import great_expectations as gx
+            from great_expectations.data_context.types.base import (
+                DataContextConfig,
+                InMemoryStoreBackendDefaults,
+                ProgressBarsConfig,
+            )
 
         self.import_seconds = round(time.perf_counter() - started, 3)
         started = time.perf_counter()

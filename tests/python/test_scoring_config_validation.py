@@ -272,24 +272,36 @@ def test_segment_stage_with_all_weights_zero(
 def test_account_plan_missing_from_plan_segments(
     project: ScoringProject, bad_seed: Callable[[str, Rows], None]
 ) -> None:
-    """Since staging quarantines an account whose plan has no row in plan_segments
-    (`unknown_plan`, DECISIONLOG), such accounts never reach scoring: the build goes on
-    without them and the quarantine names the plan to add. The gate's own check of the
-    plans of the accounts it scores stays as a second line (unit-tested in
-    _scoring_config__models.yml)."""
+    """An account whose plan has no row in plan_segments is quarantined by staging
+    (`unknown_plan`, DECISIONLOG) when staging is rebuilt with the seed, and the build goes
+    on without it. Where staging was not rebuilt (a selection of seeds and scoring only),
+    the gate's own check of the plans it scores fails the build naming the seed and row."""
     [(plan,)] = project.query(
         "select plan from int_accounts_lifecycle_staged where is_in_scope "
         "group by plan order by count(*) desc, plan limit 1"
     )
-    rows = [row for row in project.read_seed("plan_segments") if row["plan"] != plan]
-    bad_seed("plan_segments", rows)
-    result = build_gate(project)
-    assert result.returncode == 0, result.stdout[-3000:]
-    [(quarantined,)] = project.query(
-        "select count(*) from stg_crm__accounts_quarantined "
-        f"where plan = '{plan}' and reject_reason = 'unknown_plan'"
+    original_rows = project.read_seed("plan_segments")
+    bad_seed("plan_segments", [row for row in original_rows if row["plan"] != plan])
+
+    assert_fails_naming(project, f"seeds/plan_segments.csv: missing row plan={plan}")
+
+    rebuilt = project.dbt(
+        "build",
+        *("--select", "resource_type:seed", "base_crm__accounts_parsed", *GATE_MODELS),
+        *("--indirect-selection", "cautious"),
     )
-    assert quarantined > 0
-    assert project.query(
-        f"select count(*) from int_accounts_lifecycle_staged where plan = '{plan}'"
-    ) == [(0,)]
+    try:
+        assert rebuilt.returncode == 0, rebuilt.stdout[-3000:]
+        [(quarantined,)] = project.query(
+            "select count(*) from stg_crm__accounts_quarantined "
+            f"where plan = '{plan}' and reject_reason = 'unknown_plan'"
+        )
+        assert quarantined > 0
+        assert project.query(
+            f"select count(*) from int_accounts_lifecycle_staged where plan = '{plan}'"
+        ) == [(0,)]
+    finally:
+        # The base table keeps what it was built with: rebuild it with the shipped seed
+        # so that later tests see every account again.
+        project.write_seed("plan_segments", original_rows)
+        project.dbt("build", "--select", "plan_segments", "base_crm__accounts_parsed")

@@ -7,49 +7,13 @@
 
 with
 
-score_history as (
-    select * from {{ ref('fct_health_score_history') }}
-),
-
-accounts as (
-    select * from {{ ref('dim_accounts') }}
-),
-
-data_end as (
-    select max(score_history.score_date) as last_score_date
-    from score_history
-),
-
 observations as (
-    select
-        score_history.account_id,
-        score_history.score_date,
-        score_history.health_score,
-        score_history.band,
-        coalesce(score_history.grade, 'none') as grade,
-        case
-            when
-                accounts.churned_at is not null
-                and cast(accounts.churned_at as date)
-                <= cast(
-                    {{ dbt.dateadd('day', horizon_days, 'score_history.score_date') }} as date
-                )
-                then 1
-            else 0
-        end as churned_within_horizon
-    from score_history
-    inner join accounts
-        on score_history.account_id = accounts.account_id
-    cross join data_end
-    where
-        score_history.score_date
-        <= cast(
-            {{ dbt.dateadd('day', '-1 * ' ~ horizon_days, 'data_end.last_score_date') }} as date
-        )
-        and (
-            accounts.churned_at is null
-            or cast(accounts.churned_at as date) > score_history.score_date
-        )
+    {{ backtest_observations(
+        ref('fct_health_score_history'),
+        ref('dim_accounts'),
+        horizon_days,
+        ['health_score', 'band', 'grade'],
+    ) }}
 ),
 
 stacked as (
@@ -63,7 +27,7 @@ stacked as (
 
     select
         'grade' as breakdown,
-        observations.grade as breakdown_value,
+        coalesce(observations.grade, 'none') as breakdown_value,
         observations.churned_within_horizon
     from observations
 ),

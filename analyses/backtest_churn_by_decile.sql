@@ -6,60 +6,31 @@
 
 with
 
-score_history as (
-    select * from {{ ref('fct_health_score_history') }}
-),
-
-accounts as (
-    select * from {{ ref('dim_accounts') }}
-),
-
-data_end as (
-    select max(score_history.score_date) as last_score_date
-    from score_history
-),
-
 observations as (
-    select
-        score_history.account_id,
-        score_history.score_date,
-        score_history.health_score,
-        case
-            when
-                accounts.churned_at is not null
-                and cast(accounts.churned_at as date)
-                <= cast(
-                    {{ dbt.dateadd('day', horizon_days, 'score_history.score_date') }} as date
-                )
-                then 1
-            else 0
-        end as churned_within_horizon
-    from score_history
-    inner join accounts
-        on score_history.account_id = accounts.account_id
-    cross join data_end
-    where
-        score_history.score_date
-        <= cast(
-            {{ dbt.dateadd('day', '-1 * ' ~ horizon_days, 'data_end.last_score_date') }} as date
-        )
-        and (
-            accounts.churned_at is null
-            or cast(accounts.churned_at as date) > score_history.score_date
-        )
-        and score_history.health_score is not null
+    {{ backtest_observations(
+        ref('fct_health_score_history'),
+        ref('dim_accounts'),
+        horizon_days,
+        ['health_score'],
+    ) }}
+),
+
+scored_observations as (
+    select observations.*
+    from observations
+    where observations.health_score is not null
 ),
 
 deciled as (
     select
-        observations.*,
+        scored_observations.*,
         ntile(10) over (
             order by
-                observations.health_score,
-                observations.account_id,
-                observations.score_date
+                scored_observations.health_score,
+                scored_observations.account_id,
+                scored_observations.score_date
         ) as score_decile
-    from observations
+    from scored_observations
 ),
 
 final as (

@@ -4,14 +4,15 @@
 -- (metric_windows: every score date, and the window before it for trends), for
 -- all events ('*') and for each event of an event-aggregation metric: events,
 -- distinct active users, distinct active days and the last activity date in the
--- window_days days ending on window_end_date. Computed without joining dates to
--- windows: every day adds its events and active day, and takes them away
--- window_days days later; every user-day covers [day, day + window_days - 1],
--- cut at the user's next active day so that a user counts once; a running sum
--- over a timeline of these changes and the window ends gives the counts.
--- Days before the earliest window start change no count at any window end
--- (they enter and leave before it), so an incremental run, scoring a few
--- dates, reads only the days of its windows.
+-- window_days days ending on window_end_date.
+-- No date is joined to a window: each active day adds its events and its day on
+-- that day and takes them away window_days days later; a user adds 1 on an
+-- active day unless still counted from an earlier one, and takes it away
+-- window_days after its last active day. The changes are summed per day first,
+-- then a running sum per account reads the counts at each window end.
+-- A day before the first window end minus window_days changes no count at any
+-- window end (it enters and leaves before), so a daily run, scoring a few
+-- dates, reads only the days its windows cover.
 
 with
 
@@ -44,22 +45,25 @@ window_ends as (
     where metric_catalog.computation = 'event_aggregation'
 ),
 
-window_bounds as (
-    select min(metric_windows.window_start_date) as first_window_start_date
-    from metric_windows
-),
-
+-- the first day that can count at a window end of each length
 window_lengths as (
-    select distinct
+    select
         window_ends.event_name,
-        window_ends.window_days
+        window_ends.window_days,
+        cast({{ dbt.dateadd(
+            'day', '1 - window_ends.window_days', 'min(window_ends.window_end_date)'
+        ) }} as date) as first_counted_date,
+        max(window_ends.window_end_date) as last_window_end_date
     from window_ends
+    group by 1, 2
 ),
 
-event_names as (
-    select distinct window_lengths.event_name
+event_reach as (
+    select
+        window_lengths.event_name,
+        min(window_lengths.first_counted_date) as first_counted_date
     from window_lengths
-    where window_lengths.event_name <> '*'
+    group by 1
 ),
 
 user_days as (
@@ -70,6 +74,10 @@ user_days as (
         account_user_days.activity_date,
         sum(account_user_days.event_count) as event_count
     from account_user_days
+    inner join event_reach
+        on
+            event_reach.event_name = '*'
+            and account_user_days.activity_date >= event_reach.first_counted_date
     group by 1, 2, 3, 4
     union all
     select
@@ -77,34 +85,56 @@ user_days as (
         account_user_days.event_name,
         account_user_days.user_id,
         account_user_days.activity_date,
-        sum(account_user_days.event_count) as event_count
+        account_user_days.event_count
     from account_user_days
-    inner join event_names
-        on account_user_days.event_name = event_names.event_name
-    group by 1, 2, 3, 4
+    inner join event_reach
+        on
+            account_user_days.event_name = event_reach.event_name
+            and account_user_days.activity_date >= event_reach.first_counted_date
 ),
 
-user_coverage as (
+user_days_sequenced as (
     select
         user_days.account_id,
         user_days.event_name,
-        window_lengths.window_days,
         user_days.activity_date,
-        cast(
-            {{ dbt.dateadd('day', 'window_lengths.window_days', 'user_days.activity_date') }}
-            as date
-        ) as window_exit_date,
+        lag(user_days.activity_date) over (
+            partition by user_days.account_id, user_days.event_name, user_days.user_id
+            order by user_days.activity_date
+        ) as previous_activity_date,
         lead(user_days.activity_date) over (
-            partition by
-                user_days.account_id,
-                user_days.event_name,
-                window_lengths.window_days,
-                user_days.user_id
+            partition by user_days.account_id, user_days.event_name, user_days.user_id
             order by user_days.activity_date
         ) as next_activity_date
     from user_days
+),
+
+user_days_windowed as (
+    select
+        user_days_sequenced.account_id,
+        user_days_sequenced.event_name,
+        window_lengths.window_days,
+        user_days_sequenced.activity_date,
+        cast({{ dbt.dateadd(
+            'day', 'window_lengths.window_days', 'user_days_sequenced.activity_date'
+        ) }} as date) as window_exit_date,
+        -- not counted yet: no earlier day still in the window (or none read)
+        coalesce(
+            user_days_sequenced.previous_activity_date < window_lengths.first_counted_date
+            or user_days_sequenced.activity_date >= cast(
+                {{ dbt.dateadd(
+                    'day', 'window_lengths.window_days', 'user_days_sequenced.previous_activity_date'
+                ) }} as date
+            ),
+            true
+        ) as is_user_entry,
+        window_lengths.last_window_end_date,
+        user_days_sequenced.next_activity_date
+    from user_days_sequenced
     inner join window_lengths
-        on user_days.event_name = window_lengths.event_name
+        on
+            user_days_sequenced.event_name = window_lengths.event_name
+            and user_days_sequenced.activity_date >= window_lengths.first_counted_date
 ),
 
 account_days as (
@@ -120,7 +150,9 @@ account_days as (
         sum(user_days.event_count) as event_count
     from user_days
     inner join window_lengths
-        on user_days.event_name = window_lengths.event_name
+        on
+            user_days.event_name = window_lengths.event_name
+            and user_days.activity_date >= window_lengths.first_counted_date
     group by 1, 2, 3, 4, 5
 ),
 
@@ -131,108 +163,125 @@ accounts_active as (
     from user_days
 ),
 
--- one row per change of a running count, and one per window end to read
-timeline as (
+-- one row per change of a count, and one per window end to read
+changes as (
     select
-        user_coverage.account_id,
-        user_coverage.event_name,
-        user_coverage.window_days,
-        user_coverage.activity_date as timeline_date,
-        0 as is_window_end,
+        user_days_windowed.account_id,
+        user_days_windowed.event_name,
+        user_days_windowed.window_days,
+        user_days_windowed.activity_date as change_date,
         1 as user_change,
         0 as event_change,
         0 as day_change,
-        cast(null as date) as activity_date
-    from user_coverage
-    inner join window_bounds
-        on user_coverage.activity_date >= window_bounds.first_window_start_date
+        cast(null as date) as activity_date,
+        0 as is_window_end
+    from user_days_windowed
+    where user_days_windowed.is_user_entry
     union all
+    -- a user leaves window_days after its last active day before a gap that long
     select
-        user_coverage.account_id,
-        user_coverage.event_name,
-        user_coverage.window_days,
-        case
-            when user_coverage.next_activity_date < user_coverage.window_exit_date
-                then user_coverage.next_activity_date
-            else user_coverage.window_exit_date
-        end as timeline_date,
-        0 as is_window_end,
+        user_days_windowed.account_id,
+        user_days_windowed.event_name,
+        user_days_windowed.window_days,
+        user_days_windowed.window_exit_date as change_date,
         -1 as user_change,
         0 as event_change,
         0 as day_change,
-        cast(null as date) as activity_date
-    from user_coverage
-    inner join window_bounds
-        on user_coverage.activity_date >= window_bounds.first_window_start_date
+        cast(null as date) as activity_date,
+        0 as is_window_end
+    from user_days_windowed
+    where
+        coalesce(
+            user_days_windowed.next_activity_date >= user_days_windowed.window_exit_date, true
+        )
+        and user_days_windowed.window_exit_date <= user_days_windowed.last_window_end_date
     union all
     select
         account_days.account_id,
         account_days.event_name,
         account_days.window_days,
-        account_days.activity_date as timeline_date,
-        0 as is_window_end,
+        account_days.activity_date as change_date,
         0 as user_change,
         account_days.event_count as event_change,
         1 as day_change,
-        account_days.activity_date
+        account_days.activity_date,
+        0 as is_window_end
     from account_days
-    inner join window_bounds
-        on account_days.activity_date >= window_bounds.first_window_start_date
     union all
     select
         account_days.account_id,
         account_days.event_name,
         account_days.window_days,
-        account_days.window_exit_date as timeline_date,
-        0 as is_window_end,
+        account_days.window_exit_date as change_date,
         0 as user_change,
         -1 * account_days.event_count as event_change,
         -1 as day_change,
-        cast(null as date) as activity_date
+        cast(null as date) as activity_date,
+        0 as is_window_end
     from account_days
-    inner join window_bounds
-        on account_days.activity_date >= window_bounds.first_window_start_date
+    inner join window_lengths
+        on
+            account_days.event_name = window_lengths.event_name
+            and account_days.window_days = window_lengths.window_days
+    where account_days.window_exit_date <= window_lengths.last_window_end_date
     union all
     select
         accounts_active.account_id,
         window_ends.event_name,
         window_ends.window_days,
-        window_ends.window_end_date as timeline_date,
-        1 as is_window_end,
+        window_ends.window_end_date as change_date,
         0 as user_change,
         0 as event_change,
         0 as day_change,
-        cast(null as date) as activity_date
+        cast(null as date) as activity_date,
+        1 as is_window_end
     from window_ends
     inner join accounts_active
         on window_ends.event_name = accounts_active.event_name
 ),
 
--- the changes of a day come before a window end on that day
+-- a day's changes all apply before a window end on that day
+daily_changes as (
+    select
+        changes.account_id,
+        changes.event_name,
+        changes.window_days,
+        changes.change_date,
+        sum(changes.user_change) as user_change,
+        sum(changes.event_change) as event_change,
+        sum(changes.day_change) as day_change,
+        max(changes.activity_date) as activity_date,
+        max(changes.is_window_end) as is_window_end
+    from changes
+    group by 1, 2, 3, 4
+),
+
 accumulated as (
     select
-        timeline.account_id,
-        timeline.event_name,
-        timeline.window_days,
-        timeline.timeline_date,
-        timeline.is_window_end,
+        daily_changes.account_id,
+        daily_changes.event_name,
+        daily_changes.window_days,
+        daily_changes.change_date,
+        daily_changes.is_window_end,
         {%- for measure, change in [
             ('active_users', 'user_change'),
             ('event_count', 'event_change'),
             ('active_day_count', 'day_change'),
         ] %}
-        sum(timeline.{{ change }}) over (
-            partition by timeline.account_id, timeline.event_name, timeline.window_days
-            order by timeline.timeline_date, timeline.is_window_end
+        sum(daily_changes.{{ change }}) over (
+            partition by
+                daily_changes.account_id, daily_changes.event_name, daily_changes.window_days
+            order by daily_changes.change_date
             rows between unbounded preceding and current row
         ) as {{ measure }},
         {%- endfor %}
-        max(timeline.activity_date) over (
-            partition by timeline.account_id, timeline.event_name, timeline.window_days
-            order by timeline.timeline_date, timeline.is_window_end
+        max(daily_changes.activity_date) over (
+            partition by
+                daily_changes.account_id, daily_changes.event_name, daily_changes.window_days
+            order by daily_changes.change_date
             rows between unbounded preceding and current row
         ) as latest_activity_date
-    from timeline
+    from daily_changes
 ),
 
 final as (
@@ -240,13 +289,13 @@ final as (
         accumulated.account_id,
         accumulated.event_name,
         accumulated.window_days,
-        accumulated.timeline_date as window_end_date,
+        accumulated.change_date as window_end_date,
         accumulated.event_count,
         accumulated.active_users,
         accumulated.active_day_count,
         case
             when accumulated.latest_activity_date > cast({{ dbt.dateadd(
-                'day', '-1 * accumulated.window_days', 'accumulated.timeline_date'
+                'day', '-1 * accumulated.window_days', 'accumulated.change_date'
             ) }} as date)
                 then accumulated.latest_activity_date
         end as last_activity_date

@@ -13,15 +13,15 @@
     {{ return('insert_overwrite') }}
 {%- endmacro %}
 
-{% macro history_partition_by() -%}
-    {{ return(adapter.dispatch('history_partition_by', 'customer_health')()) }}
+{% macro history_partition_by(date_column='score_date') -%}
+    {{ return(adapter.dispatch('history_partition_by', 'customer_health')(date_column)) }}
 {%- endmacro %}
 
-{% macro default__history_partition_by() -%}
+{% macro default__history_partition_by(date_column) -%}
     {{ return(none) }}
 {%- endmacro %}
 
-{% macro spark__history_partition_by() -%}
-    {#- insert_overwrite replaces whole partitions: one per score_date. -#}
-    {{ return(['score_date']) }}
+{% macro spark__history_partition_by(date_column) -%}
+    {#- insert_overwrite replaces whole partitions: one per date (score_date, alert_date). -#}
+    {{ return([date_column]) }}
 {%- endmacro %}

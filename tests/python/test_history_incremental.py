@@ -4,8 +4,9 @@ Demo data are generated once up to a later end date; the "earlier" data set is t
 data cut at an earlier date (rows created on or after the cut dropped, with DuckDB), since
 the generator's rows depend on its end date. One warehouse is built on the earlier data,
 then run again on the later data (an incremental run: only the new dates plus the lookback
-are scored); another warehouse is built from scratch on the later data. The two score
-histories must hold the same rows with the same values, scores to 1e-9.
+are scored); another warehouse is built from scratch on the later data. The incremental
+marts (score histories, contribution changes, alerts) must hold the same rows with the
+same values, scores to 1e-9.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ CREATED_COLUMNS = {
 HISTORY_KEYS = {
     "fct_health_score_history": ["account_id", "score_date"],
     "fct_metric_score_history": ["account_id", "score_date", "metric_id"],
+    "fct_metric_contribution_changes": ["account_id", "score_date", "metric_id"],
+    "fct_health_alerts": ["alert_id"],
 }
 
 

@@ -81,7 +81,10 @@ final as (
         accounts.as_of_date,
         accounts.segment,
         accounts.lifecycle_stage,
-        cast(global_scores.computed_score as {{ type_double() }}) as computed_score,
+        -- rounded (var score_decimals): the same score on every run and engine
+        cast(
+            round(global_scores.computed_score, {{ var('score_decimals') }}) as {{ type_double() }}
+        ) as computed_score,
         coalesce(metric_counts.metrics_enabled, 0) as metrics_enabled,
         coalesce(metric_counts.metrics_scored, 0) as metrics_scored,
         coalesce(metric_counts.metrics_missing, 0) as metrics_missing,

@@ -1,8 +1,21 @@
+{{ config(
+    materialized='incremental',
+    incremental_strategy=history_incremental_strategy(),
+    unique_key='alert_date',
+    partition_by=history_partition_by('alert_date'),
+    full_refresh=var('history_rebuild'),
+    on_schema_change='fail',
+) }}
+
 -- One row per alert for playbooks: an alert rule (seed alert_rules) whose
 -- condition starts on a score date, i.e. holds on that date and did not hold on
 -- the account's previous score date (or the account has none). It fires once,
 -- not on every day the condition holds. alert_id hashes rule, account, date and
--- metric, so it is stable across runs. Rebuilt from the history marts each run.
+-- metric, so it is stable across runs.
+-- Incremental like the history marts: a run computes the alerts of the score
+-- dates it scored (int_score_dates_spined) and replaces them, reading the
+-- history only as far back as the rules look (their longest reach, plus two
+-- score dates for the comparison with the previous one).
 
 with
 
@@ -23,6 +36,11 @@ score_bands as (
     select * from {{ ref('int_score_bands_ranged') }}
 ),
 
+score_dates as (
+    select * from {{ ref('int_score_dates_spined') }}
+    where is_history_date
+),
+
 -- bands from worst (1) to best; unknown has none
 band_ranks as (
     select
@@ -31,32 +49,76 @@ band_ranks as (
     from score_bands
 ),
 
+-- how far back the rules look: within_days, or periods score dates
+rule_reach as (
+    select
+        max(
+            case
+                when
+                    coalesce(alert_rules.within_days, 0)
+                    > coalesce(alert_rules.periods, 0) * {{ history_grain_days() }}
+                    then coalesce(alert_rules.within_days, 0)
+                else coalesce(alert_rules.periods, 0) * {{ history_grain_days() }}
+            end
+        ) + 2 * {{ history_grain_days() }} as reach_days
+    from alert_rules
+),
+
+scored_range as (
+    select min(score_dates.as_of_date) as first_scored_date
+    from score_dates
+),
+
+read_from as (
+    select
+        cast(
+            {{ dbt.dateadd('day', '-1 * rule_reach.reach_days', 'scored_range.first_scored_date') }}
+            as date
+        ) as first_read_date
+    from scored_range
+    cross join rule_reach
+),
+
+health_read as (
+    select health_history.*
+    from health_history
+    inner join read_from
+        on health_history.score_date >= read_from.first_read_date
+),
+
+metric_read as (
+    select metric_history.*
+    from metric_history
+    inner join read_from
+        on metric_history.score_date >= read_from.first_read_date
+),
+
 health_sequenced as (
     select
-        health_history.account_id,
-        health_history.score_date,
-        health_history.health_score,
-        health_history.band,
-        health_history.score_source,
+        health_read.account_id,
+        health_read.score_date,
+        health_read.health_score,
+        health_read.band,
+        health_read.score_source,
         band_ranks.band_rank,
-        lag(health_history.health_score) over (
-            partition by health_history.account_id order by health_history.score_date
+        lag(health_read.health_score) over (
+            partition by health_read.account_id order by health_read.score_date
         ) as previous_health_score,
-        lag(health_history.band) over (
-            partition by health_history.account_id order by health_history.score_date
+        lag(health_read.band) over (
+            partition by health_read.account_id order by health_read.score_date
         ) as previous_band,
         lag(band_ranks.band_rank) over (
-            partition by health_history.account_id order by health_history.score_date
+            partition by health_read.account_id order by health_read.score_date
         ) as previous_band_rank,
-        lag(health_history.score_source) over (
-            partition by health_history.account_id order by health_history.score_date
+        lag(health_read.score_source) over (
+            partition by health_read.account_id order by health_read.score_date
         ) as previous_score_source,
-        lag(health_history.override_expires_at) over (
-            partition by health_history.account_id order by health_history.score_date
+        lag(health_read.override_expires_at) over (
+            partition by health_read.account_id order by health_read.score_date
         ) as previous_override_expires_at
-    from health_history
+    from health_read
     left join band_ranks
-        on health_history.band = band_ranks.band
+        on health_read.band = band_ranks.band
 ),
 
 -- Score below a threshold ------------------------------------------------------
@@ -102,7 +164,7 @@ recent_peaks as (
         max(earlier_scores.health_score) as peak_health_score
     from health_sequenced
     cross join drop_rules
-    inner join health_history as earlier_scores
+    inner join health_read as earlier_scores
         on
             health_sequenced.account_id = earlier_scores.account_id
             and health_sequenced.score_date > earlier_scores.score_date
@@ -207,22 +269,22 @@ band_alerts as (
 
 metric_sequenced as (
     select
-        metric_history.account_id,
-        metric_history.score_date,
-        metric_history.metric_id,
-        metric_history.metric_label,
-        metric_history.weight,
-        metric_history.score,
-        metric_history.band,
-        lag(metric_history.score) over (
-            partition by metric_history.account_id, metric_history.metric_id
-            order by metric_history.score_date
+        metric_read.account_id,
+        metric_read.score_date,
+        metric_read.metric_id,
+        metric_read.metric_label,
+        metric_read.weight,
+        metric_read.score,
+        metric_read.band,
+        lag(metric_read.score) over (
+            partition by metric_read.account_id, metric_read.metric_id
+            order by metric_read.score_date
         ) as previous_score,
-        lag(metric_history.band) over (
-            partition by metric_history.account_id, metric_history.metric_id
-            order by metric_history.score_date
+        lag(metric_read.band) over (
+            partition by metric_read.account_id, metric_read.metric_id
+            order by metric_read.score_date
         ) as previous_band
-    from metric_history
+    from metric_read
 ),
 
 key_metric_alerts as (
@@ -373,6 +435,8 @@ final as (
         cast(all_alerts.current_value as {{ type_double() }}) as current_value,
         cast(all_alerts.message as {{ dbt.type_string() }}) as message
     from all_alerts
+    inner join score_dates
+        on all_alerts.alert_date = score_dates.as_of_date
 )
 
 select * from final

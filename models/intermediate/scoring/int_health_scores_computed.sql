@@ -55,24 +55,15 @@ metric_counts as (
     group by 1, 2
 ),
 
-shortfalls_ranked as (
+weakest_metrics as (
     select
         metric_contributions.account_id,
         metric_contributions.as_of_date,
         metric_contributions.metric_id,
         metric_contributions.metric_label,
-        metric_contributions.shortfall_points,
-        row_number() over (
-            partition by metric_contributions.account_id, metric_contributions.as_of_date
-            order by metric_contributions.shortfall_points desc, metric_contributions.metric_id asc
-        ) as shortfall_rank
+        metric_contributions.shortfall_points
     from metric_contributions
-    where metric_contributions.shortfall_points > 0
-),
-
-weakest_metrics as (
-    select * from shortfalls_ranked
-    where shortfall_rank = 1
+    where metric_contributions.shortfall_rank = 1
 ),
 
 final as (

@@ -4,7 +4,9 @@
 -- share x its weight within the group; 0 when it does not count), its
 -- contribution (share x score: the contributions add up to the computed score)
 -- and its shortfall (share x (100 - score): the points of the global score it
--- costs, which names the weakest metric).
+-- costs) and its rank among the metrics of its account-date that cost points
+-- (1: the weakest metric). Ranked once here for the history mart and the
+-- global score, which both need it.
 
 with
 
@@ -61,7 +63,7 @@ shared as (
             and metric_scores.measure_group = group_scores.measure_group
 ),
 
-final as (
+costed as (
     select
         shared.*,
         cast(
@@ -73,6 +75,22 @@ final as (
             as {{ type_double() }}
         ) as shortfall_points
     from shared
+),
+
+final as (
+    select
+        costed.*,
+        case
+            when costed.shortfall_points > 0
+                then row_number() over (
+                    partition by
+                        costed.account_id,
+                        costed.as_of_date,
+                        costed.shortfall_points > 0
+                    order by costed.shortfall_points desc, costed.metric_id asc
+                )
+        end as shortfall_rank
+    from costed
 )
 
 select * from final

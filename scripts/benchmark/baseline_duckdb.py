@@ -16,17 +16,17 @@ SQL_PATH = Path(__file__).with_name("baseline_duckdb.sql")
 RESULT_TABLE = "baseline_scores"
 
 
-def _quoted_path(path: Path) -> str:
+def quoted_path(path: Path) -> str:
     text = str(path.resolve())
     if "'" in text:
         raise ValueError(f"{text}: a path with a quote cannot go into the baseline SQL")
     return text
 
 
-def render_sql(raw_dir: Path, seeds_dir: Path) -> str:
-    sql = SQL_PATH.read_text(encoding="utf-8")
-    return sql.replace("__RAW_DIR__", _quoted_path(raw_dir)).replace(
-        "__SEEDS_DIR__", _quoted_path(seeds_dir)
+def render_sql(raw_dir: Path, seeds_dir: Path, sql_path: Path = SQL_PATH) -> str:
+    sql = sql_path.read_text(encoding="utf-8")
+    return sql.replace("__RAW_DIR__", quoted_path(raw_dir)).replace(
+        "__SEEDS_DIR__", quoted_path(seeds_dir)
     )
 
 
@@ -38,7 +38,7 @@ def compute(raw_dir: Path, seeds_dir: Path, temp_dir: Path | None = None) -> obj
         con.execute("set TimeZone = 'UTC'")
         con.execute("set preserve_insertion_order = false")
         if temp_dir is not None:
-            con.execute(f"set temp_directory = '{_quoted_path(temp_dir)}'")
+            con.execute(f"set temp_directory = '{quoted_path(temp_dir)}'")
         con.execute(render_sql(raw_dir, seeds_dir))
         return con.execute(f"select * from {RESULT_TABLE}").df()
     finally:

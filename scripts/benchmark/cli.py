@@ -1,4 +1,4 @@
-"""Command line: `python -m scripts.benchmark [run|explain] ...`.
+"""Command line: `python -m scripts.benchmark [run|summary|explain] ...`.
 
 Errors are caught once, here: a readable message on stderr and a non-zero exit code
 (1 a step failed, 2 bad flags, 3 the run finished but dbt had failed nodes or the scores differ).
@@ -11,8 +11,10 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from scripts.benchmark.baselines import BASELINES
 from scripts.benchmark.errors import BenchmarkError
 from scripts.benchmark.scales import DEFAULT_END_DATE, DEFAULT_SEED, SCALES
+from scripts.benchmark.summary import SUMMARY_END, SUMMARY_START
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_CHECK_FAILED = 0, 1, 2, 3
 
@@ -37,7 +39,7 @@ def _iso_date(text: str) -> date:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m scripts.benchmark",
-        description="Time dbt builds at a named scale against two baselines.",
+        description="Time dbt builds at a named scale against hand-written baselines.",
         epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -60,8 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--baseline",
         action="append",
-        choices=["duckdb", "pandas"],
-        help="run only this baseline (repeatable; default both), e.g. duckdb at L",
+        choices=list(BASELINES),
+        help="run only this baseline (repeatable; default all three: duckdb and pandas, the "
+        "latest date; duckdb_history, the year of history)",
+    )
+    run.add_argument(
+        "--skip-baseline",
+        action="append",
+        default=[],
+        choices=list(BASELINES),
+        help="do not run this baseline (repeatable), e.g. pandas at L",
     )
     run.add_argument("--no-daily-run", action="store_true", help="skip the appended-day run")
     run.add_argument("--no-fixed-cost", action="store_true", help="skip the XS build")
@@ -84,6 +94,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="profile the N slowest models right after the full build (DuckDB profiler)",
     )
     run.add_argument("--json-only", action="store_true", help="print only the results path")
+
+    summary = commands.add_parser(
+        "summary",
+        help="the README table from the latest S, M and L results, with the linearity check",
+    )
+    summary.add_argument(
+        "results",
+        type=Path,
+        nargs="*",
+        help="results files or directories (default: benchmarks/); the latest run of each "
+        "scale is used",
+    )
+    summary.add_argument(
+        "--out",
+        type=Path,
+        default=Path("benchmarks/SUMMARY.md"),
+        help="write the markdown fragment here (default benchmarks/SUMMARY.md; '-' not to)",
+    )
+    summary.add_argument(
+        "--update-readme",
+        type=Path,
+        metavar="README",
+        help=f"also replace the block between {SUMMARY_START} and {SUMMARY_END} in README",
+    )
 
     explain = commands.add_parser(
         "explain", help="EXPLAIN ANALYZE the slowest models of a saved run"
@@ -109,7 +143,9 @@ def _run(args: argparse.Namespace) -> int:
         data_root=args.data_root.resolve(),
         work_root=args.work_root.resolve(),
         results_dir=args.results_dir,
-        baselines=() if args.no_baselines else tuple(args.baseline or ("duckdb", "pandas")),
+        baselines=()
+        if args.no_baselines
+        else tuple(name for name in (args.baseline or BASELINES) if name not in args.skip_baseline),
         daily_run=not args.no_daily_run,
         fixed_cost=not args.no_fixed_cost,
         dbt_args=[
@@ -137,13 +173,27 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _summary(args: argparse.Namespace) -> int:
+    from scripts.benchmark.summary import write_summary
+
+    print(
+        write_summary(
+            args.results or [Path("benchmarks")],
+            out=None if str(args.out) == "-" else args.out,
+            readme=args.update_readme,
+        )
+    )
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] not in ("run", "explain", "-h", "--help"):
+    if not argv or argv[0] not in ("run", "explain", "summary", "-h", "--help"):
         argv.insert(0, "run")
     args = build_parser().parse_args(argv)  # bad flags: argparse exits with code 2
+    commands = {"run": _run, "explain": _explain, "summary": _summary}
     try:
-        return _explain(args) if args.command == "explain" else _run(args)
+        return commands[args.command](args)
     except BenchmarkError as exc:
         print(f"benchmark: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -51,7 +51,7 @@ def summary_table(results: dict) -> str:
         rows.append(
             [
                 scale,
-                f"baseline {name} (latest date)",
+                f"baseline {name} ({base.get('computes', 'latest date')})",
                 f"{base['wall_seconds']:.1f}",
                 f"{events / base['wall_seconds']:,.0f}",
                 _mib(base["peak_rss_bytes"]),
@@ -106,10 +106,15 @@ def render(results: dict) -> str:
         lines.append(f"target: {target['target']}: value {target['value']}, met {target['met']}")
     for name, base in (results.get("baselines") or {}).items():
         equality = base.get("equality") or {}
-        if (
-            equality.get("mismatches")
-            or equality.get("accounts_only_in_dbt")
-            or equality.get("accounts_only_in_baseline")
+        if any(
+            equality.get(key)
+            for key in (
+                "mismatches",
+                "accounts_only_in_dbt",
+                "accounts_only_in_baseline",
+                "rows_only_in_dbt",
+                "rows_only_in_baseline",
+            )
         ):
             lines.append(f"baseline {name}: differences: {json.dumps(equality)[:2000]}")
     daily = results["runs"].get("daily_run", {})

@@ -1,6 +1,8 @@
-"""The benchmark command: an XS run end to end (it runs; dbt's scores equal both baselines';
-the results JSON has its fields), and the score comparison on hand-made frames. No timing
-assertions: only that the numbers are there."""
+"""The benchmark command: an XS run end to end (it runs; dbt's latest scores equal both
+latest-date baselines', dbt's score history equals the history baseline's; the results JSON
+has its fields), the score comparisons on hand-made data, and the summary (README table,
+linear-scaling check) on hand-made results. No timing assertions: only that the numbers are
+there."""
 
 from __future__ import annotations
 
@@ -8,12 +10,23 @@ import json
 import math
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
 from scripts.benchmark.cli import EXIT_OK, main
-from scripts.benchmark.compare import compare
+from scripts.benchmark.compare import compare, compare_history
 from scripts.benchmark.dbt_build import read_run_results
+from scripts.benchmark.errors import BenchmarkError
+from scripts.benchmark.summary import (
+    SUMMARY_END,
+    SUMMARY_START,
+    latest_by_scale,
+    linearity,
+    render,
+    replace_block,
+    write_summary,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -65,6 +78,17 @@ def test_baseline_scores_equal_dbt_scores(xs_results: dict, baseline: str) -> No
     assert equality["rows_baseline"] == equality["rows_dbt"]
 
 
+def test_history_baseline_equals_dbt_history(xs_results: dict) -> None:
+    """Every account x score date of fct_health_score_history, from the hand-written SQL."""
+    history = xs_results["baselines"]["duckdb_history"]
+    equality = history["equality"]
+    assert equality["equal"] is True, equality
+    assert equality["rows_dbt"] == equality["rows_baseline"] == history["rows"] > 0
+    first, last = equality["score_dates_dbt"]
+    assert first < last  # many score dates, not only the latest
+    assert history["wall_seconds"] > 0 and history["ratio_dbt_full_build_over_baseline"] > 0
+
+
 def test_daily_run_scores_equal_the_baseline_on_the_appended_data(xs_results: dict) -> None:
     daily = xs_results["runs"]["daily_run"]
     assert daily["label"] in ("incremental daily run", "rebuild (no incremental models yet)")
@@ -91,11 +115,10 @@ def test_results_json_has_the_expected_fields(xs_results: dict) -> None:
         node = run["nodes"][0]
         assert {"unique_id", "resource_type", "status", "seconds"} <= set(node)
         assert any(n["unique_id"].endswith(".fct_health_scores") for n in run["nodes"])
-    for name in ("duckdb", "pandas"):
+    for name in ("duckdb", "pandas", "duckdb_history"):
         baseline = xs_results["baselines"][name]
         assert baseline["wall_seconds"] > 0 and baseline["peak_rss_bytes"] > 0
         assert baseline["ratio_dbt_full_build_over_baseline"] > 0
-    assert "duckdb_history" in xs_results["baselines"]
     assert isinstance(xs_results["targets"], list)
 
 
@@ -170,3 +193,114 @@ def test_read_run_results_gives_node_timings(tmp_path: Path) -> None:
         ("model", "success", 1.25, 7),
         ("test", "fail", 0.5, None),
     ]
+
+
+def test_compare_history_lists_rows_and_scores_that_differ(tmp_path: Path) -> None:
+    day1, day2 = "2026-10-30", "2026-10-31"
+    dbt_rows = [
+        ("a1", day1, 50.0, 50.0, "yellow"),
+        ("a1", day2, 80.0, 80.0, "green"),
+        ("a2", day1, None, None, "unknown"),
+        ("a3", day1, 10.0, 10.0, "red"),
+    ]
+    baseline_rows = [
+        ("a1", day1, 50.0 + 5e-7, 50.0, "yellow"),  # within 1e-6
+        ("a1", day2, 80.0, 69.0, "yellow"),  # health_score and band differ
+        ("a2", day1, None, None, "unknown"),  # both missing
+        ("a4", day1, 1.0, 1.0, "red"),
+    ]
+    database = tmp_path / "dbt.duckdb"
+    con = duckdb.connect(str(database))
+    columns = "account_id varchar, score_date date, computed_score double, "
+    columns += "health_score double, band varchar"
+    con.execute(f"create table fct_health_score_history ({columns})")
+    con.executemany("insert into fct_health_score_history values (?, ?, ?, ?, ?)", dbt_rows)
+    con.execute(f"create table b ({columns})")
+    con.executemany("insert into b values (?, ?, ?, ?, ?)", baseline_rows)
+    con.execute(f"copy b to '{tmp_path / 'b.parquet'}' (format parquet)")
+    con.close()
+
+    result = compare_history(database, tmp_path / "b.parquet")
+    assert result["equal"] is False
+    assert result["rows_dbt"] == result["rows_baseline"] == 4
+    assert result["rows_only_in_dbt"] == [{"account_id": "a3", "score_date": day1}]
+    assert result["rows_only_in_baseline"] == [{"account_id": "a4", "score_date": day1}]
+    assert [(m["account_id"], m["score_date"], m["column"]) for m in result["mismatches"]] == [
+        ("a1", day2, "health_score"),
+        ("a1", day2, "band"),
+    ]
+    assert result["mismatch_count"] == 2
+
+
+def _results(scale: str, events: int, full: float, fixed: float | None, stamp: str) -> dict:
+    runs: dict = {
+        "full_build": {"wall_seconds": full, "peak_rss_bytes": 2 * 1024**3, "duckdb_file_bytes": 0},
+        "daily_run": {"wall_seconds": full / 20, "ratio_to_full_build": 0.05},
+    }
+    if fixed is not None:
+        runs["fixed_cost"] = {"wall_seconds": fixed}
+    return {
+        "scale": {"name": scale},
+        "started_at": stamp,
+        "data": {"events": events},
+        "runs": runs,
+        "baselines": {
+            "duckdb_history": {
+                "wall_seconds": full / 3,
+                "ratio_dbt_full_build_over_baseline": 3.0,
+                "equality": {"equal": True},
+            }
+        },
+        "targets": [{"target": "daily run <= 10% of the full build", "value": 0.05, "met": True}],
+        "results_file": f"benchmarks/{scale}-{stamp}.json",
+    }
+
+
+def test_linearity_subtracts_the_fixed_cost_and_allows_20_percent() -> None:
+    # variable cost per event: S (130 - 30) / 1e6 = 100 us, M 110 us, L 118 us: spread 18%
+    latest = {
+        "S": _results("S", 1_000_000, 130.0, 30.0, "2026-01-01T00:00:00+00:00"),
+        "M": _results("M", 10_000_000, 1_130.0, 30.0, "2026-01-01T00:00:00+00:00"),
+        "L": _results("L", 100_000_000, 11_830.0, 30.0, "2026-01-01T00:00:00+00:00"),
+    }
+    check = linearity(latest)
+    assert check["variable_seconds_per_event"] == pytest.approx(
+        {"S": 100e-6, "M": 110e-6, "L": 118e-6}
+    )
+    assert check["spread"] == pytest.approx(0.18) and check["met"] is True
+    latest["L"]["runs"]["full_build"]["wall_seconds"] = 12_530.0  # 125 us: 25% above S
+    assert linearity(latest)["met"] is False
+    # no fixed cost in the L run: the S run's is used, and said so
+    del latest["L"]["runs"]["fixed_cost"]
+    assert linearity(latest)["notes"] == ["L: fixed cost from the S run"]
+
+
+def test_summary_says_not_measured_for_missing_scales_and_uses_the_latest_run() -> None:
+    older = _results("S", 1_000_000, 500.0, 30.0, "2026-01-01T00:00:00+00:00")
+    newer = _results("S", 1_000_000, 130.0, 30.0, "2026-02-01T00:00:00+00:00")
+    latest = latest_by_scale([newer, older])
+    assert latest["S"] is newer
+    check = linearity(latest)
+    assert check["met"] is None and check["not_measured"] == ["M", "L"]
+    text = render(latest)
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    assert rows[1].startswith("| S | 1,000,000 | 130.0 | 6.5 (5%) | 30.0 | 2,048 MiB |")
+    assert "43.3 (dbt 3.0×)" in rows[1]  # the history baseline and dbt's ratio to it
+    assert rows[2].startswith("| M | not measured |") and rows[3].startswith("| L | not measured")
+    assert "→ not measured (M, L missing)" in text
+
+
+def test_summary_replaces_the_marked_block_of_the_readme(tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    document = _results("S", 1_000_000, 130.0, 30.0, "2026-02-01T00:00:00+00:00")
+    (results / "S-1.json").write_text(json.dumps(document), encoding="utf-8")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{SUMMARY_START}\nold table\n{SUMMARY_END}\nrest\n", "utf-8")
+    fragment = write_summary([results], out=tmp_path / "SUMMARY.md", readme=readme)
+    text = readme.read_text(encoding="utf-8")
+    assert "old table" not in text and fragment in text
+    assert text.startswith(f"intro\n{SUMMARY_START}\n") and text.endswith(f"{SUMMARY_END}\nrest\n")
+    assert (tmp_path / "SUMMARY.md").read_text(encoding="utf-8") == fragment + "\n"
+    with pytest.raises(BenchmarkError, match="no <!-- benchmark-summary:start -->"):
+        replace_block("no markers", fragment, readme)

@@ -8,8 +8,9 @@
 {%- endmacro %}
 
 {% macro spark__sorted_text_agg(expression) -%}
-    {#- Spark's listagg cannot order: collect, sort, then join. DuckDB reads '\n' as the two
-        characters backslash and n, Spark as a new line unless escaped: '\\n' gives the
-        same separator, so the same hash, on both engines. -#}
-    array_join(array_sort(collect_list({{ expression }})), '\\n')
+    {#- Spark's listagg cannot order: collect, sort, then join. The separator is one
+        new-line character on both engines, so the hash of the result agrees: the
+        default's "'\n'" is a Jinja string, whose \n Jinja turns into a new line; here
+        '\n' is SQL text, and Spark's parser reads the escape as a new line. -#}
+    array_join(array_sort(collect_list({{ expression }})), '\n')
 {%- endmacro %}

@@ -30,15 +30,21 @@ def render_sql(raw_dir: Path, seeds_dir: Path, sql_path: Path = SQL_PATH) -> str
     )
 
 
+def connect(temp_dir: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB set up like the dbt profile (UTC, streaming, spills to temp_dir)."""
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    con.execute("set preserve_insertion_order = false")
+    if temp_dir is not None:
+        con.execute(f"set temp_directory = '{quoted_path(temp_dir)}'")
+    return con
+
+
 def compute(raw_dir: Path, seeds_dir: Path, temp_dir: Path | None = None) -> object:
     """The latest-date scores (pandas DataFrame: account_id, as_of_date, computed_score,
     health_score, band)."""
-    con = duckdb.connect()
+    con = connect(temp_dir)
     try:
-        con.execute("set TimeZone = 'UTC'")
-        con.execute("set preserve_insertion_order = false")
-        if temp_dir is not None:
-            con.execute(f"set temp_directory = '{quoted_path(temp_dir)}'")
         con.execute(render_sql(raw_dir, seeds_dir))
         return con.execute(f"select * from {RESULT_TABLE}").df()
     finally:

@@ -18,9 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
-
-from scripts.benchmark.baseline_duckdb import quoted_path, render_sql
+from scripts.benchmark.baseline_duckdb import connect, quoted_path, render_sql
 
 SQL_PATH = Path(__file__).with_name("baseline_duckdb_history.sql")
 RESULT_TABLE = "baseline_history"
@@ -64,12 +62,8 @@ def compute(
         "__HISTORY_DAYS__", str(int(history_days))
     )
     once, per_bucket = split_sql(sql)
-    con = duckdb.connect()
+    con = connect(temp_dir)
     try:
-        con.execute("set TimeZone = 'UTC'")
-        con.execute("set preserve_insertion_order = false")
-        if temp_dir is not None:
-            con.execute(f"set temp_directory = '{quoted_path(temp_dir)}'")
         started = time.perf_counter()
         con.execute(once)
         found = con.execute("select count(*) from acc").fetchone()

@@ -209,13 +209,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary = run_pipeline(_settings(args, need_target=True))
     text = render_tables(summary.tables, summary.steps, summary.gx.get("import_seconds"))
     _print("\n" + text, args)
-    published = (
-        summary.publish.get("path") if summary.publish.get("published") else "nothing (see steps)"
-    )
-    print(
-        f"OK run {summary.run_id}: published {published};"
-        f" summary {summary.run_dir / 'summary.json'}"
-    )
+    if summary.publish.get("published"):
+        outcome = f"published {summary.publish.get('path')}"
+    elif summary.publish.get("target"):
+        outcome = f"built in place on target {summary.publish['target']}, nothing to publish"
+    else:
+        outcome = "published nothing (see steps)"
+    print(f"OK run {summary.run_id}: {outcome}; summary {summary.run_dir / 'summary.json'}")
     return int(ExitCode.OK)
 
 

@@ -107,9 +107,8 @@ def dbt_environment(settings: Settings, database: Path, raw_format: str) -> dict
     return env
 
 
-def build_args(settings: Settings, log_dir: Path, command: str = "build") -> list[str]:
+def _common_args(settings: Settings, log_dir: Path) -> list[str]:
     args = [
-        command,
         "--project-dir",
         str(settings.project_dir),
         "--profiles-dir",
@@ -126,6 +125,11 @@ def build_args(settings: Settings, log_dir: Path, command: str = "build") -> lis
     ]
     if settings.target:
         args += ["--target", settings.target]
+    return args
+
+
+def build_args(settings: Settings, log_dir: Path, command: str = "build") -> list[str]:
+    args = [command, *_common_args(settings, log_dir)]
     if settings.select:
         args += ["--select", *settings.select]
     if settings.full_refresh:
@@ -165,7 +169,9 @@ class _Progress:
 def _node_results(result: Any) -> list[NodeResult]:
     nodes: list[NodeResult] = []
     for item in getattr(result, "results", None) or []:
-        node = item.node
+        node = getattr(item, "node", None)
+        if node is None:  # run-operation: a macro's outcome, no node
+            continue
         nodes.append(
             NodeResult(
                 unique_id=node.unique_id,
@@ -197,11 +203,34 @@ def release_duckdb() -> None:
     gc.collect()
 
 
-def run_dbt(settings: Settings, *, database: Path, raw_format: str, log_dir: Path) -> DbtOutcome:
-    """`dbt build` against `database` (a DuckDB file) or the target's warehouse."""
+def register_raw_args(settings: Settings, log_dir: Path, raw_format: str) -> list[str]:
+    """`dbt run-operation create_raw_tables` over the run's raw directory."""
+    macro_args = json.dumps({"raw_path": str(settings.raw_dir), "raw_format": raw_format})
+    return [
+        "run-operation",
+        "create_raw_tables",
+        "--args",
+        macro_args,
+        *_common_args(settings, log_dir),
+    ]
+
+
+def run_dbt(
+    settings: Settings,
+    *,
+    database: Path,
+    raw_format: str,
+    log_dir: Path,
+    args: list[str] | None = None,
+) -> DbtOutcome:
+    """`dbt build` (or `args`) against `database` (a DuckDB file) or the target's warehouse.
+
+    In-process: on Spark's session method, every call shares the process's one Spark
+    session and its Derby metastore.
+    """
     from dbt.cli.main import dbtRunner
 
-    args = build_args(settings, log_dir)
+    args = args or build_args(settings, log_dir)
     log.debug("dbt %s", " ".join(args))
     log.debug("environment for dbt: %s", dbt_environment(settings, database, raw_format))
     started = time.perf_counter()

@@ -86,10 +86,17 @@ class Settings:
     full_refresh: bool
     select: tuple[str, ...]
     verbosity: int
+    # dbt-spark's connection method (session, thrift, odbc, http); None elsewhere.
+    target_method: str | None = None
 
     @property
     def is_duckdb(self) -> bool:
         return self.target_type == "duckdb"
+
+    @property
+    def is_local_spark(self) -> bool:
+        """Spark inside this process (dbt-spark's session method): it can read local files."""
+        return self.target_type == "spark" and self.target_method == "session"
 
 
 def _from_flag_env_default(flag: str | None, env_name: str, default: Path) -> Path:
@@ -120,8 +127,8 @@ def _read_yaml(path: Path) -> dict:
     return content
 
 
-def resolve_target_type(project_dir: Path, profiles_dir: Path, target: str | None) -> str:
-    """Look up the adapter type of the chosen target in profiles.yml.
+def resolve_target(project_dir: Path, profiles_dir: Path, target: str | None) -> tuple[str, dict]:
+    """The chosen target's adapter type and its entry in profiles.yml.
 
     A DuckDB target must take its file path from $CUSTOMER_HEALTH_DB: that is
     how a run writes to a separate file that is published only on success.
@@ -146,7 +153,7 @@ def resolve_target_type(project_dir: Path, profiles_dir: Path, target: str | Non
             f"target '{name}' in {profiles_file} has a fixed path; the orchestrator needs"
             f" path: \"{{{{ env_var('{ENV_DB}', ...) }}}}\" to build into a separate file"
         )
-    return target_type
+    return target_type, output
 
 
 def parse_as_of_date(value: str | None) -> date | None:
@@ -181,7 +188,9 @@ def build_settings(
     fmt = raw_format or os.environ.get(ENV_RAW_FORMAT) or None
     if fmt is not None and fmt not in RAW_FORMATS:
         raise ConfigError(f"raw format '{fmt}' is not one of {', '.join(RAW_FORMATS)}")
-    target_type = resolve_target_type(project, profiles, target) if need_target else "duckdb"
+    target_type, output = (
+        resolve_target(project, profiles, target) if need_target else ("duckdb", {})
+    )
     return Settings(
         project_dir=project,
         profiles_dir=profiles,
@@ -200,4 +209,5 @@ def build_settings(
         full_refresh=full_refresh,
         select=tuple(select),
         verbosity=verbosity,
+        target_method=str(output["method"]) if output.get("method") else None,
     )

@@ -462,3 +462,83 @@ def test_summary_tables_with_alerts(tmp_path: Path) -> None:
 def test_format_table_aligns_numbers() -> None:
     text = format_table(["name", "n"], [["a", 1], ["bb", 1000]])
     assert text.splitlines()[-2:] == ["a         1", "bb    1,000"]
+
+
+# --- run on another engine (Spark): the plan, without Spark ----------------------
+
+
+def _spark_profiles(directory: Path, method: str) -> Path:
+    directory.mkdir()
+    profile = {
+        "customer_health": {
+            "target": "duckdb",
+            "outputs": {
+                "duckdb": {"type": "duckdb", "path": "{{ env_var('CUSTOMER_HEALTH_DB') }}"},
+                "spark": {"type": "spark", "method": method, "host": "h", "schema": "s"},
+            },
+        }
+    }
+    (directory / "profiles.yml").write_text(json.dumps(profile))  # JSON is YAML
+    return directory
+
+
+@pytest.mark.parametrize("method", ["session", "thrift"])
+def test_spark_run_builds_in_place(
+    raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    """Spark: raw files validated, registered (local session only), built; no DuckDB steps."""
+    from scripts.orchestrator import pipeline
+    from scripts.orchestrator.dbt_runner import DbtOutcome
+
+    dbt_calls: list[list[str]] = []
+
+    def fake_run_dbt(settings: object, *, args: list[str] | None = None, **_: object) -> DbtOutcome:
+        dbt_calls.append(args or ["build"])
+        return DbtOutcome(success=True)
+
+    monkeypatch.setattr(pipeline, "run_dbt", fake_run_dbt)
+    monkeypatch.setattr(pipeline, "step_validate_raw", lambda run, inputs: None)
+    for untouched in ("step_prepare", "step_validate_marts", "step_summarize", "step_publish"):
+        monkeypatch.setattr(pipeline, untouched, lambda *a, **k: pytest.fail("DuckDB-only step"))
+    settings = build_settings(
+        profiles_dir=str(_spark_profiles(tmp_path / "profiles", method)),
+        target="spark",
+        raw_dir=str(raw_dir),
+        warehouse=str(tmp_path / "w" / "unused.duckdb"),
+        runs_dir=str(tmp_path / "runs"),
+    )
+    (tmp_path / "w").mkdir()
+    assert settings.target_type == "spark" and settings.target_method == method
+
+    summary = pipeline.run_pipeline(settings)
+
+    status = {step["name"]: step["status"] for step in summary.steps}
+    registered = method == "session"
+    assert status == {
+        "locate_raw": "ok",
+        "register_raw": "ok" if registered else "skipped",
+        "dbt_build": "ok",
+        "validate_marts": "skipped",
+        "summarize": "skipped",
+        "publish": "skipped",
+    }
+    if registered:
+        operation = dbt_calls[0]
+        assert operation[:2] == ["run-operation", "create_raw_tables"]
+        assert json.loads(operation[3]) == {"raw_path": str(raw_dir), "raw_format": "parquet"}
+        assert operation[operation.index("--target") + 1] == "spark"
+    assert dbt_calls[-1] == ["build"] and len(dbt_calls) == 1 + registered
+    assert summary.publish == {"published": False, "target": "spark"}
+    printed = render_tables(summary.tables, summary.steps)
+    assert f"not collected on spark ({method})" in printed
+    assert not list((tmp_path / "w").glob("*.duckdb"))
+
+
+def test_run_operation_results_have_no_nodes() -> None:
+    """`dbt run-operation` (register_raw) returns a macro's outcome, not node results."""
+    from types import SimpleNamespace
+
+    from scripts.orchestrator.dbt_runner import _node_results
+
+    assert _node_results(SimpleNamespace(results=[SimpleNamespace(status="success")])) == []
+    assert _node_results(None) == []

@@ -339,8 +339,12 @@ weighted as (
 computed as (
     select
         account_id,
-        sum(case when gs is not null then gw * gs else 0 end)
-        / nullif(sum(case when gs is not null then gw else 0 end), 0) as computed_score
+        -- 9 decimals, as dbt (var score_decimals): float sums depend on the order of the terms
+        round(
+            sum(case when gs is not null then gw * gs else 0 end)
+            / nullif(sum(case when gs is not null then gw else 0 end), 0),
+            9
+        ) as computed_score
     from weighted
     group by all
 ),

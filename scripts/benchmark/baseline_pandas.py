@@ -321,7 +321,8 @@ def health_scores(inp: Inputs) -> pd.DataFrame:
         num=np.where(scored, weight * groups["gs"], 0.0), den=np.where(scored, weight, 0.0)
     )
     totals = groups.groupby("account_id")[["num", "den"]].sum()
-    computed = (totals["num"] / totals["den"].replace(0, np.nan)).reindex(acc.index)
+    # 9 decimals, as dbt (var score_decimals): float sums depend on the order of the terms
+    computed = (totals["num"] / totals["den"].replace(0, np.nan)).round(9).reindex(acc.index)
 
     rt = inp.ratings
     rt_day, exp_day = _day(rt["rated_at"]), _day(rt["expires_at"])

@@ -5,7 +5,7 @@ data cut at an earlier date (rows created on or after the cut dropped, with Duck
 the generator's rows depend on its end date. One warehouse is built on the earlier data,
 then run again on the later data (an incremental run: only the new dates plus the lookback
 are scored); another warehouse is built from scratch on the later data. The incremental
-marts (score histories, alerts) must hold the same rows with the
+marts (score histories, contribution changes, alerts) must hold the same rows with the
 same values, scores to 1e-9.
 """
 
@@ -38,6 +38,7 @@ CREATED_COLUMNS = {
 HISTORY_KEYS = {
     "fct_health_score_history": ["account_id", "score_date"],
     "fct_metric_score_history": ["account_id", "score_date", "metric_id"],
+    "fct_metric_contribution_changes": ["account_id", "score_date", "metric_id"],
     "fct_health_alerts": ["alert_id"],
 }
 

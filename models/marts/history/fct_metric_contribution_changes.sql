@@ -1,4 +1,11 @@
-{{ config(materialized='view') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=history_incremental_strategy(),
+    unique_key='score_date',
+    partition_by=history_partition_by(),
+    full_refresh=var('history_rebuild'),
+    on_schema_change='fail',
+) }}
 
 -- Why a score changed: one row per account x score_date x metric on the
 -- scorecard at that date or 7 days before, for the account-dates with a
@@ -7,8 +14,8 @@
 -- score (contributions add up to the computed score on each date); a metric on
 -- only one of the two scorecards counts 0 on the other. For other pairs of
 -- dates, see the README ("What changed between two dates").
--- A view over the two history marts: as a table it would store as many rows as
--- the metric history again, for a question asked of a few accounts at a time.
+-- Incremental like the history marts: a run computes the score dates it scored
+-- (int_score_dates_spined) and replaces them.
 
 with
 
@@ -20,12 +27,19 @@ health_history as (
     select * from {{ ref('fct_health_score_history') }}
 ),
 
+score_dates as (
+    select * from {{ ref('int_score_dates_spined') }}
+    where is_history_date
+),
+
 health_scored as (
     select
         health_history.account_id,
         health_history.score_date,
         health_history.computed_score
     from health_history
+    inner join score_dates
+        on health_history.score_date = score_dates.as_of_date
     where health_history.computed_score is not null
 ),
 
@@ -53,17 +67,23 @@ current_metrics as (
         metric_history.contribution,
         metric_history.score
     from metric_history
+    inner join score_dates
+        on metric_history.score_date = score_dates.as_of_date
 ),
 
 -- the metrics of 7 days before, keyed by the score date they are compared with
 previous_metrics as (
     select
         metric_history.account_id,
-        cast({{ dbt.dateadd('day', '7', 'metric_history.score_date') }} as date) as score_date,
+        score_dates.as_of_date as score_date,
         metric_history.metric_id,
         metric_history.contribution,
         metric_history.score
     from metric_history
+    inner join score_dates
+        on
+            metric_history.score_date
+            = cast({{ dbt.dateadd('day', '-7', 'score_dates.as_of_date') }} as date)
 ),
 
 paired as (

@@ -82,6 +82,11 @@ def _build(parser: argparse.ArgumentParser) -> None:
         "--full-refresh", action="store_true", help="rebuild incremental models from scratch"
     )
     group.add_argument(
+        "--unit-tests",
+        action="store_true",
+        help="also run dbt's unit tests (they test the SQL on fixtures; CI runs them)",
+    )
+    group.add_argument(
         "-s",
         "--select",
         nargs="+",
@@ -193,6 +198,7 @@ def _settings(args: argparse.Namespace, *, need_target: bool) -> Settings:
         full_refresh=getattr(args, "full_refresh", False),
         select=tuple(getattr(args, "select", ())),
         verbosity=args.verbosity,
+        unit_tests=getattr(args, "unit_tests", False),
         need_target=need_target,
     )
 

@@ -134,6 +134,8 @@ def build_args(settings: Settings, log_dir: Path, command: str = "build") -> lis
         args += ["--select", *settings.select]
     if settings.full_refresh:
         args.append("--full-refresh")
+    if command == "build" and not settings.unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
     if settings.as_of_date:
         args += ["--vars", json.dumps({"as_of_date": settings.as_of_date.isoformat()})]
     return args

@@ -86,6 +86,7 @@ def settings_record(settings: Settings) -> dict:
         "raw_format": settings.raw_format,
         "as_of_date": settings.as_of_date.isoformat() if settings.as_of_date else None,
         "full_refresh": settings.full_refresh,
+        "unit_tests": settings.unit_tests,
         "select": list(settings.select),
         "warehouse": str(settings.warehouse.published),
         "runs_dir": str(settings.runs_dir),

@@ -86,6 +86,9 @@ class Settings:
     full_refresh: bool
     select: tuple[str, ...]
     verbosity: int
+    # dbt unit tests check the SQL on fixtures, not the data: CI runs them, a
+    # production build skips them (dbt's advice) unless asked.
+    unit_tests: bool = False
     # dbt-spark's connection method (session, thrift, odbc, http); None elsewhere.
     target_method: str | None = None
 
@@ -178,6 +181,7 @@ def build_settings(
     full_refresh: bool = False,
     select: tuple[str, ...] = (),
     verbosity: int = 0,
+    unit_tests: bool = False,
     need_target: bool = True,
 ) -> Settings:
     """Resolve flags and environment into Settings (raises ConfigError)."""
@@ -209,5 +213,6 @@ def build_settings(
         full_refresh=full_refresh,
         select=tuple(select),
         verbosity=verbosity,
+        unit_tests=unit_tests,
         target_method=str(output["method"]) if output.get("method") else None,
     )

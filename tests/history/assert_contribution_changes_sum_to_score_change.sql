@@ -1,11 +1,25 @@
--- Attribution: for every account-date of fct_metric_contribution_changes, the
--- metrics' contribution changes add up to the change of the computed score.
--- Fails with the account-dates where they do not (beyond score_sum_tolerance).
+-- Attribution: for every account-date of fct_metric_contribution_changes the
+-- run wrote (all of them on a full build), the metrics' contribution changes
+-- add up to the change of the computed score. Fails with the account-dates
+-- where they do not (beyond score_sum_tolerance).
 
 with
 
+score_dates as (
+    select * from {{ ref('int_score_dates_spined') }}
+    where is_history_date
+),
+
+first_scored as (
+    select min(score_dates.as_of_date) as first_scored_date
+    from score_dates
+),
+
 changes as (
-    select * from {{ ref('fct_metric_contribution_changes') }}
+    select change_rows.*
+    from {{ ref('fct_metric_contribution_changes') }} as change_rows
+    inner join first_scored
+        on change_rows.score_date >= first_scored.first_scored_date
 ),
 
 summed as (

@@ -1,7 +1,18 @@
--- Every history row: the contributions of its metrics add up to its computed
--- score, for the same account, score date and scorecard version.
+-- Every history row the run wrote (all of them on a full build): the
+-- contributions of its metrics add up to its computed score, for the same
+-- account, score date and scorecard version.
 
 with
+
+score_dates as (
+    select * from {{ ref('int_score_dates_spined') }}
+    where is_history_date
+),
+
+first_scored as (
+    select min(score_dates.as_of_date) as first_scored_date
+    from score_dates
+),
 
 metric_totals as (
     select
@@ -9,11 +20,16 @@ metric_totals as (
         metric_history.score_date,
         sum(metric_history.contribution) as contribution_total
     from {{ ref('fct_metric_score_history') }} as metric_history
+    inner join first_scored
+        on metric_history.score_date >= first_scored.first_scored_date
     group by 1, 2
 ),
 
 health_history as (
-    select * from {{ ref('fct_health_score_history') }}
+    select health_rows.*
+    from {{ ref('fct_health_score_history') }} as health_rows
+    inner join first_scored
+        on health_rows.score_date >= first_scored.first_scored_date
 )
 
 select

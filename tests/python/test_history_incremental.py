@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 import subprocess
 import sys
 from datetime import date
@@ -168,3 +169,38 @@ def test_incremental_equals_full_rebuild(warehouses: dict[str, Path], table: str
         if not same_value(row[column], rebuilt[key][column])
     ]
     assert not differences, f"{table}: {len(differences)} values differ, e.g. {differences[:5]}"
+
+
+def dbt_test(env: dict[str, str], select: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(DBT), "test", "--select", select, "--exclude", "test_type:unit"],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_daily_run_tests_the_dates_it_wrote(warehouses: dict[str, Path], tmp_path: Path) -> None:
+    """The history marts' data tests read the dates the last run scored (where:
+    __rescored_dates__): a duplicate on one of them fails, one on an older date,
+    tested when it was written, is not read again."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(warehouses["incremental"], copy)
+    env = dbt_env(tmp_path, "copy", warehouses["incremental"].parent / "raw_later")
+    select = "fct_metric_score_history,test_name:unique_combination_of_columns"
+    duplicate = """
+        insert into main.fct_metric_score_history
+        select * from main.fct_metric_score_history
+        where score_date = (select {edge}(score_date) from main.fct_metric_score_history)
+        limit 1
+    """
+    with duckdb.connect(str(copy)) as con:
+        con.execute(duplicate.format(edge="min"))
+    old = dbt_test(env, select)
+    assert old.returncode == 0, old.stdout[-3000:]
+
+    with duckdb.connect(str(copy)) as con:
+        con.execute(duplicate.format(edge="max"))
+    new = dbt_test(env, select)
+    assert new.returncode != 0 and "FAIL 1" in new.stdout, new.stdout[-3000:]

@@ -413,6 +413,18 @@ def test_default_command_is_run() -> None:
     assert cli.parse_args(["report", "-q"]).verbosity == -1
 
 
+def test_production_build_skips_unit_tests_unless_asked(tmp_path: Path) -> None:
+    from scripts.orchestrator.dbt_runner import build_args
+
+    excluded = ["--exclude-resource-type", "unit_test"]
+    args = build_args(build_settings(), tmp_path)
+    assert args[0] == "build" and " ".join(excluded) in " ".join(args)
+    parsed = cli.parse_args(["run", "--unit-tests"])
+    with_unit_tests = build_settings(unit_tests=parsed.unit_tests)
+    assert " ".join(excluded) not in " ".join(build_args(with_unit_tests, tmp_path))
+    assert " ".join(excluded) not in " ".join(build_args(build_settings(), tmp_path, "run"))
+
+
 def test_summary_json_and_latest_pointer(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     summary = RunSummary(run_id="20260101T000000Z-abcd", command="run", run_dir=runs / "r1")

@@ -226,14 +226,19 @@ def render(latest: dict[str, dict]) -> str:
 
 
 def replace_block(text: str, fragment: str, source: Path) -> str:
-    """`text` with the lines between SUMMARY_START and SUMMARY_END replaced by fragment."""
-    start, end = text.find(SUMMARY_START), text.find(SUMMARY_END)
-    if start < 0 or end < start:
+    """`text` with the lines between the SUMMARY_START and SUMMARY_END lines replaced by
+    fragment. Only a line holding nothing but a marker counts (prose may quote them)."""
+    lines = text.split("\n")
+    stripped = [line.strip() for line in lines]
+    try:
+        start = stripped.index(SUMMARY_START)
+        end = stripped.index(SUMMARY_END, start + 1)
+    except ValueError:
         raise BenchmarkError(
             f"{source}: no {SUMMARY_START} ... {SUMMARY_END} block to replace; add the two "
             "lines where the table goes"
-        )
-    return text[: start + len(SUMMARY_START)] + "\n" + fragment + "\n" + text[end:]
+        ) from None
+    return "\n".join([*lines[: start + 1], fragment, *lines[end:]])
 
 
 def write_summary(paths: Iterable[Path], out: Path | None, readme: Path | None) -> str:

@@ -296,11 +296,13 @@ def test_summary_replaces_the_marked_block_of_the_readme(tmp_path: Path) -> None
     document = _results("S", 1_000_000, 130.0, 30.0, "2026-02-01T00:00:00+00:00")
     (results / "S-1.json").write_text(json.dumps(document), encoding="utf-8")
     readme = tmp_path / "README.md"
-    readme.write_text(f"intro\n{SUMMARY_START}\nold table\n{SUMMARY_END}\nrest\n", "utf-8")
+    # prose quoting the markers is left alone: only lines holding a marker count
+    intro = f"The block between `{SUMMARY_START}` and `{SUMMARY_END}`.\n"
+    readme.write_text(f"{intro}{SUMMARY_START}\nold table\n{SUMMARY_END}\nrest\n", "utf-8")
     fragment = write_summary([results], out=tmp_path / "SUMMARY.md", readme=readme)
     text = readme.read_text(encoding="utf-8")
     assert "old table" not in text and fragment in text
-    assert text.startswith(f"intro\n{SUMMARY_START}\n") and text.endswith(f"{SUMMARY_END}\nrest\n")
+    assert text.startswith(f"{intro}{SUMMARY_START}\n") and text.endswith(f"{SUMMARY_END}\nrest\n")
     assert (tmp_path / "SUMMARY.md").read_text(encoding="utf-8") == fragment + "\n"
     with pytest.raises(BenchmarkError, match="no <!-- benchmark-summary:start -->"):
         replace_block("no markers", fragment, readme)

@@ -75,3 +75,20 @@ class _Adapter:
 
 dbt = _DbtNamespace()
 adapter = _Adapter()
+
+
+class _Relation:
+    """`api.Relation.create(...)` renders as a schema-qualified name."""
+
+    @staticmethod
+    def create(
+        database: Any = None, schema: Any = None, identifier: Any = None, **kwargs: Any
+    ) -> str:
+        return ".".join(str(part) for part in (schema, identifier) if part)
+
+
+class _Api:
+    Relation = _Relation()
+
+
+api = _Api()

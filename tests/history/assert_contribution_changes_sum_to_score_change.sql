@@ -5,21 +5,9 @@
 
 with
 
-score_dates as (
-    select * from {{ ref('int_score_dates_spined') }}
-    where is_history_date
-),
-
-first_scored as (
-    select min(score_dates.as_of_date) as first_scored_date
-    from score_dates
-),
-
 changes as (
-    select change_rows.*
-    from {{ ref('fct_metric_contribution_changes') }} as change_rows
-    inner join first_scored
-        on change_rows.score_date >= first_scored.first_scored_date
+    select * from {{ ref('fct_metric_contribution_changes') }}
+    where {{ rescored_dates_predicate(ref('fct_metric_contribution_changes')) }}
 ),
 
 summed as (

@@ -4,14 +4,9 @@
 
 with
 
-score_dates as (
-    select * from {{ ref('int_score_dates_spined') }}
-    where is_history_date
-),
-
-first_scored as (
-    select min(score_dates.as_of_date) as first_scored_date
-    from score_dates
+metric_history as (
+    select * from {{ ref('fct_metric_score_history') }}
+    where {{ rescored_dates_predicate(ref('fct_metric_score_history')) }}
 ),
 
 metric_totals as (
@@ -19,17 +14,13 @@ metric_totals as (
         metric_history.account_id,
         metric_history.score_date,
         sum(metric_history.contribution) as contribution_total
-    from {{ ref('fct_metric_score_history') }} as metric_history
-    inner join first_scored
-        on metric_history.score_date >= first_scored.first_scored_date
+    from metric_history
     group by 1, 2
 ),
 
 health_history as (
-    select health_rows.*
-    from {{ ref('fct_health_score_history') }} as health_rows
-    inner join first_scored
-        on health_rows.score_date >= first_scored.first_scored_date
+    select * from {{ ref('fct_health_score_history') }}
+    where {{ rescored_dates_predicate(ref('fct_health_score_history')) }}
 )
 
 select

@@ -38,22 +38,12 @@ band_cutoffs as (
     from score_bands
 ),
 
-accounts_in_scope as (
+scorecard_applied as (
     select
         accounts.account_id,
         accounts.as_of_date,
         accounts.segment,
-        accounts.lifecycle_stage
-    from accounts
-    where accounts.is_in_scope
-),
-
--- the enabled rows of every scorecard with their metric's attributes: a few
--- hundred rows, joined to the metric values by segment, stage and metric
-scorecard_metrics as (
-    select
-        scorecard.segment,
-        scorecard.lifecycle_stage,
+        accounts.lifecycle_stage,
         scorecard.metric_id,
         metric_catalog.label as metric_label,
         metric_catalog.signal_category,
@@ -68,35 +58,19 @@ scorecard_metrics as (
         scorecard.best_value,
         scorecard.scorecard_segment,
         scorecard.scorecard_lifecycle_stage
-    from scorecard
+    from accounts
+    inner join scorecard
+        on
+            accounts.segment = scorecard.segment
+            and accounts.lifecycle_stage = scorecard.lifecycle_stage
     inner join metric_catalog
         on scorecard.metric_id = metric_catalog.metric_id
-    where scorecard.is_enabled
+    where accounts.is_in_scope and scorecard.is_enabled
 ),
 
--- account_metrics holds every catalog metric of every account in scope (a null
--- value is missing data), so the metric rows are the driving side: each looks up
--- its account's segment and stage, then its scorecard row
 valued as (
     select
-        account_metrics.account_id,
-        account_metrics.as_of_date,
-        accounts_in_scope.segment,
-        accounts_in_scope.lifecycle_stage,
-        scorecard_metrics.metric_id,
-        scorecard_metrics.metric_label,
-        scorecard_metrics.signal_category,
-        scorecard_metrics.measure_group,
-        scorecard_metrics.measure_type,
-        scorecard_metrics.direction,
-        scorecard_metrics.missing_data_policy,
-        scorecard_metrics.weight,
-        scorecard_metrics.worst_value,
-        scorecard_metrics.red_threshold,
-        scorecard_metrics.green_threshold,
-        scorecard_metrics.best_value,
-        scorecard_metrics.scorecard_segment,
-        scorecard_metrics.scorecard_lifecycle_stage,
+        scorecard_applied.*,
         account_metrics.window_start_date,
         account_metrics.window_end_date,
         account_metrics.raw_value,
@@ -104,16 +78,12 @@ valued as (
         account_metrics.normalizer_value,
         account_metrics.normalized_value,
         account_metrics.normalized_value is null as is_missing
-    from account_metrics
-    inner join accounts_in_scope
+    from scorecard_applied
+    left join account_metrics
         on
-            account_metrics.account_id = accounts_in_scope.account_id
-            and account_metrics.as_of_date = accounts_in_scope.as_of_date
-    inner join scorecard_metrics
-        on
-            accounts_in_scope.segment = scorecard_metrics.segment
-            and accounts_in_scope.lifecycle_stage = scorecard_metrics.lifecycle_stage
-            and account_metrics.metric_id = scorecard_metrics.metric_id
+            scorecard_applied.account_id = account_metrics.account_id
+            and scorecard_applied.as_of_date = account_metrics.as_of_date
+            and scorecard_applied.metric_id = account_metrics.metric_id
 ),
 
 scored as (

@@ -53,13 +53,10 @@ band_ranks as (
 rule_reach as (
     select
         max(
-            case
-                when
-                    coalesce(alert_rules.within_days, 0)
-                    > coalesce(alert_rules.periods, 0) * {{ history_grain_days() }}
-                    then coalesce(alert_rules.within_days, 0)
-                else coalesce(alert_rules.periods, 0) * {{ history_grain_days() }}
-            end
+            greatest(
+                coalesce(alert_rules.within_days, 0),
+                coalesce(alert_rules.periods, 0) * {{ history_grain_days() }}
+            )
         ) + 2 * {{ history_grain_days() }} as reach_days
     from alert_rules
 ),

@@ -14,7 +14,7 @@
 with
 
 accounts as (
-    select * from {{ ref('int_accounts_lifecycle_staged') }}
+    select * from {{ ref('int_accounts_segmented') }}
 ),
 
 metric_catalog as (
@@ -55,7 +55,9 @@ accounts_in_scope as (
         accounts.as_of_date,
         accounts.created_on,
         accounts.account_age_days,
-        accounts.seats
+        accounts.seats,
+        accounts.segment,
+        accounts.lifecycle_stage
     from accounts
     where accounts.is_in_scope
 ),
@@ -546,13 +548,13 @@ account_metrics as (
     select
         accounts_in_scope.account_id,
         accounts_in_scope.as_of_date,
+        accounts_in_scope.segment,
+        accounts_in_scope.lifecycle_stage,
         accounts_in_scope.seats,
         metric_catalog.metric_id,
         metric_catalog.measure_type,
         metric_catalog.normalization,
         current_windows.window_days,
-        current_windows.window_start_date,
-        current_windows.window_end_date,
         case
             when metric_catalog.measure_type = 'boolean' and metric_values.raw_value > 0
                 then 1
@@ -578,8 +580,8 @@ normalized as (
         account_metrics.account_id,
         account_metrics.as_of_date,
         account_metrics.metric_id,
-        account_metrics.window_start_date,
-        account_metrics.window_end_date,
+        account_metrics.segment,
+        account_metrics.lifecycle_stage,
         cast(account_metrics.raw_value as {{ type_double() }}) as raw_value,
         account_metrics.normalization,
         cast(
@@ -599,7 +601,13 @@ normalized as (
 
 final as (
     select
-        normalized.*,
+        normalized.account_id,
+        normalized.as_of_date,
+        normalized.metric_id,
+        normalized.segment,
+        normalized.lifecycle_stage,
+        normalized.raw_value,
+        normalized.normalizer_value,
         case
             when normalized.normalization = 'none' then normalized.raw_value
             else normalized.raw_value / nullif(normalized.normalizer_value, 0)

@@ -20,6 +20,10 @@ metric_contributions as (
     select * from {{ ref('int_metric_contributions_computed') }}
 ),
 
+metric_catalog as (
+    select * from {{ ref('int_metric_catalog_prepared') }}
+),
+
 global_scores as (
     select
         group_scores.account_id,
@@ -60,9 +64,11 @@ weakest_metrics as (
         metric_contributions.account_id,
         metric_contributions.as_of_date,
         metric_contributions.metric_id,
-        metric_contributions.metric_label,
+        metric_catalog.label as metric_label,
         metric_contributions.shortfall_points
     from metric_contributions
+    inner join metric_catalog
+        on metric_contributions.metric_id = metric_catalog.metric_id
     where metric_contributions.shortfall_rank = 1
 ),
 

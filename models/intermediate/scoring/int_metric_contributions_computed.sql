@@ -6,7 +6,8 @@
 -- and its shortfall (share x (100 - score): the points of the global score it
 -- costs) and its rank among the metrics of its account-date that cost points
 -- (1: the weakest metric). Ranked once here for the history mart and the
--- global score, which both need it.
+-- global score, which both need it. Narrow, like the scored metrics: the marts
+-- join labels and thresholds back.
 
 with
 
@@ -23,31 +24,14 @@ shared as (
         metric_scores.account_id,
         metric_scores.as_of_date,
         metric_scores.metric_id,
-        metric_scores.metric_label,
-        metric_scores.signal_category,
         metric_scores.measure_group,
-        metric_scores.measure_type,
-        metric_scores.direction,
-        metric_scores.segment,
-        metric_scores.lifecycle_stage,
-        metric_scores.window_start_date,
-        metric_scores.window_end_date,
         metric_scores.raw_value,
-        metric_scores.normalization,
-        metric_scores.normalizer_value,
         metric_scores.normalized_value,
         metric_scores.is_missing,
-        metric_scores.missing_data_policy,
         metric_scores.score,
         metric_scores.band,
         metric_scores.weight,
         metric_scores.counts_toward_score,
-        metric_scores.worst_value,
-        metric_scores.red_threshold,
-        metric_scores.green_threshold,
-        metric_scores.best_value,
-        metric_scores.scorecard_segment,
-        metric_scores.scorecard_lifecycle_stage,
         case
             when metric_scores.counts_toward_score
                 then

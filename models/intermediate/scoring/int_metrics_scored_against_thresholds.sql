@@ -6,12 +6,13 @@
 -- and green thresholds at the yellow and green cutoffs of score_bands), with its
 -- band from the raw value. Boolean metrics score 100 or 0. Missing data: no score
 -- (policy exclude) or 0 (policy worst).
+-- int_account_metrics_computed holds every catalog metric of every account in
+-- scope with its segment and stage (a null value is missing data), so the metric
+-- rows only look up the small scorecard. Narrow on purpose: one row per account x
+-- date x metric is the biggest table of the project; labels and thresholds are
+-- joined back in the marts, from the scorecard and catalog.
 
 with
-
-accounts as (
-    select * from {{ ref('int_accounts_segmented') }}
-),
 
 account_metrics as (
     select * from {{ ref('int_account_metrics_computed') }}
@@ -38,15 +39,13 @@ band_cutoffs as (
     from score_bands
 ),
 
-scorecard_applied as (
+-- the enabled rows of every scorecard with their metric's attributes: a few
+-- hundred rows
+scorecard_metrics as (
     select
-        accounts.account_id,
-        accounts.as_of_date,
-        accounts.segment,
-        accounts.lifecycle_stage,
+        scorecard.segment,
+        scorecard.lifecycle_stage,
         scorecard.metric_id,
-        metric_catalog.label as metric_label,
-        metric_catalog.signal_category,
         metric_catalog.measure_group,
         metric_catalog.measure_type,
         metric_catalog.direction,
@@ -55,35 +54,38 @@ scorecard_applied as (
         scorecard.worst_value,
         scorecard.red_threshold,
         scorecard.green_threshold,
-        scorecard.best_value,
-        scorecard.scorecard_segment,
-        scorecard.scorecard_lifecycle_stage
-    from accounts
-    inner join scorecard
-        on
-            accounts.segment = scorecard.segment
-            and accounts.lifecycle_stage = scorecard.lifecycle_stage
+        scorecard.best_value
+    from scorecard
     inner join metric_catalog
         on scorecard.metric_id = metric_catalog.metric_id
-    where accounts.is_in_scope and scorecard.is_enabled
+    where scorecard.is_enabled
 ),
 
 valued as (
     select
-        scorecard_applied.*,
-        account_metrics.window_start_date,
-        account_metrics.window_end_date,
+        account_metrics.account_id,
+        account_metrics.as_of_date,
+        account_metrics.segment,
+        account_metrics.lifecycle_stage,
+        account_metrics.metric_id,
+        scorecard_metrics.measure_group,
+        scorecard_metrics.measure_type,
+        scorecard_metrics.direction,
+        scorecard_metrics.missing_data_policy,
+        scorecard_metrics.weight,
+        scorecard_metrics.worst_value,
+        scorecard_metrics.red_threshold,
+        scorecard_metrics.green_threshold,
+        scorecard_metrics.best_value,
         account_metrics.raw_value,
-        account_metrics.normalization,
-        account_metrics.normalizer_value,
         account_metrics.normalized_value,
         account_metrics.normalized_value is null as is_missing
-    from scorecard_applied
-    left join account_metrics
+    from account_metrics
+    inner join scorecard_metrics
         on
-            scorecard_applied.account_id = account_metrics.account_id
-            and scorecard_applied.as_of_date = account_metrics.as_of_date
-            and scorecard_applied.metric_id = account_metrics.metric_id
+            account_metrics.segment = scorecard_metrics.segment
+            and account_metrics.lifecycle_stage = scorecard_metrics.lifecycle_stage
+            and account_metrics.metric_id = scorecard_metrics.metric_id
 ),
 
 scored as (
@@ -126,31 +128,16 @@ final as (
         scored.account_id,
         scored.as_of_date,
         scored.metric_id,
-        scored.metric_label,
-        scored.signal_category,
         scored.measure_group,
-        scored.measure_type,
-        scored.direction,
         scored.segment,
         scored.lifecycle_stage,
-        scored.window_start_date,
-        scored.window_end_date,
         scored.raw_value,
-        scored.normalization,
-        scored.normalizer_value,
         scored.normalized_value,
         scored.is_missing,
-        scored.missing_data_policy,
         cast(scored.score as {{ type_double() }}) as score,
         scored.band,
         scored.weight,
-        scored.score is not null and scored.weight > 0 as counts_toward_score,
-        scored.worst_value,
-        scored.red_threshold,
-        scored.green_threshold,
-        scored.best_value,
-        scored.scorecard_segment,
-        scored.scorecard_lifecycle_stage
+        scored.score is not null and scored.weight > 0 as counts_toward_score
     from scored
 )
 

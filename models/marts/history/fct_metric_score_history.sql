@@ -24,15 +24,24 @@ score_dates as (
     where is_history_date
 ),
 
+metric_catalog as (
+    select * from {{ ref('int_metric_catalog_prepared') }}
+),
+
 scorecard_version as (
     select * from {{ ref('int_scorecard_version_hashed') }}
 ),
 
 scored as (
-    select metric_contributions.*
+    select
+        metric_contributions.*,
+        metric_catalog.label as metric_label,
+        metric_catalog.signal_category
     from metric_contributions
     inner join score_dates
         on metric_contributions.as_of_date = score_dates.as_of_date
+    inner join metric_catalog
+        on metric_contributions.metric_id = metric_catalog.metric_id
 ),
 
 final as (

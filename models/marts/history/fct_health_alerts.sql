@@ -264,7 +264,21 @@ band_alerts as (
 
 -- A key metric turned red ------------------------------------------------------
 
-metric_sequenced as (
+-- only the account-metric pairs that weigh enough on some date read can fire:
+-- the previous score is looked up among all their rows (so it is the same
+-- previous row as over the whole history), but the sort skips the light metrics
+key_metric_pairs as (
+    select distinct
+        metric_read.account_id,
+        metric_read.metric_id
+    from metric_read
+    inner join alert_rules
+        on
+            alert_rules.alert_type = 'key_metric_red'
+            and metric_read.weight >= alert_rules.min_weight
+),
+
+key_metric_read as (
     select
         metric_read.account_id,
         metric_read.score_date,
@@ -272,16 +286,32 @@ metric_sequenced as (
         metric_read.metric_label,
         metric_read.weight,
         metric_read.score,
-        metric_read.band,
-        lag(metric_read.score) over (
-            partition by metric_read.account_id, metric_read.metric_id
-            order by metric_read.score_date
-        ) as previous_score,
-        lag(metric_read.band) over (
-            partition by metric_read.account_id, metric_read.metric_id
-            order by metric_read.score_date
-        ) as previous_band
+        metric_read.band
     from metric_read
+    inner join key_metric_pairs
+        on
+            metric_read.account_id = key_metric_pairs.account_id
+            and metric_read.metric_id = key_metric_pairs.metric_id
+),
+
+metric_sequenced as (
+    select
+        key_metric_read.account_id,
+        key_metric_read.score_date,
+        key_metric_read.metric_id,
+        key_metric_read.metric_label,
+        key_metric_read.weight,
+        key_metric_read.score,
+        key_metric_read.band,
+        lag(key_metric_read.score) over (
+            partition by key_metric_read.account_id, key_metric_read.metric_id
+            order by key_metric_read.score_date
+        ) as previous_score,
+        lag(key_metric_read.band) over (
+            partition by key_metric_read.account_id, key_metric_read.metric_id
+            order by key_metric_read.score_date
+        ) as previous_band
+    from key_metric_read
 ),
 
 key_metric_alerts as (

@@ -105,6 +105,9 @@ account_activity as (
     select
         accounts_in_scope.account_id,
         accounts_in_scope.as_of_date,
+        accounts_in_scope.seats,
+        accounts_in_scope.segment,
+        accounts_in_scope.lifecycle_stage,
         activity_periods.period,
         activity_periods.window_days,
         coalesce(activity_in_periods.event_count, 0) as event_count,
@@ -544,38 +547,58 @@ metric_values as (
     {%- endfor %}
 ),
 
-account_metrics as (
+-- every catalog metric's current window at every date: a few thousand rows
+metric_slots as (
     select
-        accounts_in_scope.account_id,
-        accounts_in_scope.as_of_date,
-        accounts_in_scope.segment,
-        accounts_in_scope.lifecycle_stage,
-        accounts_in_scope.seats,
+        current_windows.as_of_date,
+        current_windows.window_days,
         metric_catalog.metric_id,
         metric_catalog.measure_type,
-        metric_catalog.normalization,
-        current_windows.window_days,
+        metric_catalog.normalization
+    from current_windows
+    inner join metric_catalog
+        on current_windows.metric_id = metric_catalog.metric_id
+),
+
+-- one row per account in scope x date x catalog metric, built from the account's
+-- activity in the metric's window (one row per window length), so the users
+-- active in that window (the per_active_user normalizer) come along without
+-- another join of every metric row
+account_metrics as (
+    select
+        account_activity.account_id,
+        account_activity.as_of_date,
+        account_activity.segment,
+        account_activity.lifecycle_stage,
+        metric_slots.metric_id,
+        metric_slots.normalization,
+        cast(
+            case metric_slots.normalization
+                when 'per_active_user' then account_activity.active_users
+                when 'per_seat' then account_activity.seats
+            end as {{ type_double() }}
+        ) as normalizer_value,
         case
-            when metric_catalog.measure_type = 'boolean' and metric_values.raw_value > 0
+            when metric_slots.measure_type = 'boolean' and metric_values.raw_value > 0
                 then 1
-            when metric_catalog.measure_type = 'boolean' and metric_values.raw_value <= 0
+            when metric_slots.measure_type = 'boolean' and metric_values.raw_value <= 0
                 then 0
             else metric_values.raw_value
         end as raw_value
-    from accounts_in_scope
-    cross join metric_catalog
-    inner join current_windows
+    from account_activity
+    inner join metric_slots
         on
-            metric_catalog.metric_id = current_windows.metric_id
-            and accounts_in_scope.as_of_date = current_windows.as_of_date
+            account_activity.as_of_date = metric_slots.as_of_date
+            and account_activity.window_days = metric_slots.window_days
     left join metric_values
         on
-            accounts_in_scope.account_id = metric_values.account_id
-            and accounts_in_scope.as_of_date = metric_values.as_of_date
-            and metric_catalog.metric_id = metric_values.metric_id
+            account_activity.account_id = metric_values.account_id
+            and account_activity.as_of_date = metric_values.as_of_date
+            and metric_slots.metric_id = metric_values.metric_id
+    where account_activity.period = 'current'
 ),
 
-normalized as (
+final as (
     select
         account_metrics.account_id,
         account_metrics.as_of_date,
@@ -583,36 +606,13 @@ normalized as (
         account_metrics.segment,
         account_metrics.lifecycle_stage,
         cast(account_metrics.raw_value as {{ type_double() }}) as raw_value,
-        account_metrics.normalization,
-        cast(
-            case account_metrics.normalization
-                when 'per_active_user' then account_activity.active_users
-                when 'per_seat' then account_metrics.seats
-            end as {{ type_double() }}
-        ) as normalizer_value
-    from account_metrics
-    left join account_activity
-        on
-            account_metrics.account_id = account_activity.account_id
-            and account_metrics.as_of_date = account_activity.as_of_date
-            and account_activity.period = 'current'
-            and account_metrics.window_days = account_activity.window_days
-),
-
-final as (
-    select
-        normalized.account_id,
-        normalized.as_of_date,
-        normalized.metric_id,
-        normalized.segment,
-        normalized.lifecycle_stage,
-        normalized.raw_value,
-        normalized.normalizer_value,
+        account_metrics.normalizer_value,
         case
-            when normalized.normalization = 'none' then normalized.raw_value
-            else normalized.raw_value / nullif(normalized.normalizer_value, 0)
+            when account_metrics.normalization = 'none'
+                then cast(account_metrics.raw_value as {{ type_double() }})
+            else account_metrics.raw_value / nullif(account_metrics.normalizer_value, 0)
         end as normalized_value
-    from normalized
+    from account_metrics
 )
 
 select * from final

@@ -153,23 +153,39 @@ drop_rules as (
     where alert_type = 'score_dropped'
 ),
 
-recent_peaks as (
+-- the dates read, to spread each score over the later dates whose window it
+-- falls in: a range join to a few hundred dates instead of pairing every score
+-- with every earlier one of its account
+read_dates as (
+    select distinct health_read.score_date
+    from health_read
+),
+
+scores_in_windows as (
     select
         drop_rules.rule_id,
-        health_sequenced.account_id,
-        health_sequenced.score_date,
-        max(earlier_scores.health_score) as peak_health_score
-    from health_sequenced
+        earlier_scores.account_id,
+        read_dates.score_date,
+        earlier_scores.health_score
+    from health_read as earlier_scores
     cross join drop_rules
-    inner join health_read as earlier_scores
+    inner join read_dates
         on
-            health_sequenced.account_id = earlier_scores.account_id
-            and health_sequenced.score_date > earlier_scores.score_date
-            and earlier_scores.score_date >= cast(
+            earlier_scores.score_date < read_dates.score_date
+            and cast(
                 {{ dbt.dateadd(
-                    'day', '-1 * drop_rules.within_days', 'health_sequenced.score_date'
+                    'day', 'drop_rules.within_days', 'earlier_scores.score_date'
                 ) }} as date
-            )
+            ) >= read_dates.score_date
+),
+
+recent_peaks as (
+    select
+        scores_in_windows.rule_id,
+        scores_in_windows.account_id,
+        scores_in_windows.score_date,
+        max(scores_in_windows.health_score) as peak_health_score
+    from scores_in_windows
     group by 1, 2, 3
 ),
 

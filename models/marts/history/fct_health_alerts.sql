@@ -161,22 +161,32 @@ read_dates as (
     from health_read
 ),
 
-scores_in_windows as (
+-- each score with the last date whose window still holds it, per rule: two
+-- plain column comparisons let the engine range-join instead of filtering pairs
+scores_reaching as (
     select
         drop_rules.rule_id,
-        earlier_scores.account_id,
-        read_dates.score_date,
-        earlier_scores.health_score
-    from health_read as earlier_scores
+        health_read.account_id,
+        health_read.score_date,
+        health_read.health_score,
+        cast(
+            {{ dbt.dateadd('day', 'drop_rules.within_days', 'health_read.score_date') }} as date
+        ) as last_reached_date
+    from health_read
     cross join drop_rules
+),
+
+scores_in_windows as (
+    select
+        scores_reaching.rule_id,
+        scores_reaching.account_id,
+        read_dates.score_date,
+        scores_reaching.health_score
+    from scores_reaching
     inner join read_dates
         on
-            earlier_scores.score_date < read_dates.score_date
-            and cast(
-                {{ dbt.dateadd(
-                    'day', 'drop_rules.within_days', 'earlier_scores.score_date'
-                ) }} as date
-            ) >= read_dates.score_date
+            scores_reaching.score_date < read_dates.score_date
+            and scores_reaching.last_reached_date >= read_dates.score_date
 ),
 
 recent_peaks as (

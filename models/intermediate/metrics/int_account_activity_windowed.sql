@@ -137,23 +137,34 @@ user_days_windowed as (
             and user_days_sequenced.activity_date >= window_lengths.first_counted_date
 ),
 
-account_days as (
+-- the account's events per day, summed before the fan-out to window lengths
+account_day_events as (
     select
         user_days.account_id,
         user_days.event_name,
-        window_lengths.window_days,
         user_days.activity_date,
-        cast(
-            {{ dbt.dateadd('day', 'window_lengths.window_days', 'user_days.activity_date') }}
-            as date
-        ) as window_exit_date,
         sum(user_days.event_count) as event_count
     from user_days
+    group by 1, 2, 3
+),
+
+account_days as (
+    select
+        account_day_events.account_id,
+        account_day_events.event_name,
+        window_lengths.window_days,
+        account_day_events.activity_date,
+        cast(
+            {{ dbt.dateadd(
+                'day', 'window_lengths.window_days', 'account_day_events.activity_date'
+            ) }} as date
+        ) as window_exit_date,
+        account_day_events.event_count
+    from account_day_events
     inner join window_lengths
         on
-            user_days.event_name = window_lengths.event_name
-            and user_days.activity_date >= window_lengths.first_counted_date
-    group by 1, 2, 3, 4, 5
+            account_day_events.event_name = window_lengths.event_name
+            and account_day_events.activity_date >= window_lengths.first_counted_date
 ),
 
 accounts_active as (

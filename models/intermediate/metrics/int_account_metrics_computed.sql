@@ -199,22 +199,70 @@ account_users_seen as (
     group by 1, 2
 ),
 
-activated_users as (
+-- A user counts as activated from its first active day until the day it is
+-- deactivated: +1 and -1 on those days, summed up to each score date (a running
+-- sum, not a join of every user to every later date)
+activation_changes as (
     select
         account_users_seen.account_id,
-        accounts_in_scope.as_of_date,
-        count(distinct account_users_seen.user_id) as activated_user_count
+        account_users_seen.first_activity_date as change_date,
+        1 as activated_change
     from account_users_seen
-    inner join accounts_in_scope
-        on
-            account_users_seen.account_id = accounts_in_scope.account_id
-            and account_users_seen.first_activity_date <= accounts_in_scope.as_of_date
     left join users
         on account_users_seen.user_id = users.user_id
     where
         users.deactivated_at is null
-        or cast(users.deactivated_at as date) > accounts_in_scope.as_of_date
+        or cast(users.deactivated_at as date) > account_users_seen.first_activity_date
+    union all
+    select
+        account_users_seen.account_id,
+        cast(users.deactivated_at as date) as change_date,
+        -1 as activated_change
+    from account_users_seen
+    inner join users
+        on account_users_seen.user_id = users.user_id
+    where cast(users.deactivated_at as date) > account_users_seen.first_activity_date
+),
+
+-- the changes and the score dates on one timeline per account
+activation_timeline as (
+    select
+        activation_changes.account_id,
+        activation_changes.change_date,
+        activation_changes.activated_change,
+        0 as is_score_date
+    from activation_changes
+    union all
+    select
+        accounts_in_scope.account_id,
+        accounts_in_scope.as_of_date as change_date,
+        0 as activated_change,
+        1 as is_score_date
+    from accounts_in_scope
+),
+
+-- a day's changes apply before the score date on that day
+activation_daily as (
+    select
+        activation_timeline.account_id,
+        activation_timeline.change_date,
+        sum(activation_timeline.activated_change) as activated_change,
+        max(activation_timeline.is_score_date) as is_score_date
+    from activation_timeline
     group by 1, 2
+),
+
+activated_users as (
+    select
+        activation_daily.account_id,
+        activation_daily.change_date as as_of_date,
+        activation_daily.is_score_date,
+        sum(activation_daily.activated_change) over (
+            partition by activation_daily.account_id
+            order by activation_daily.change_date
+            rows between unbounded preceding and current row
+        ) as activated_user_count
+    from activation_daily
 ),
 
 onboarding_goal_values as (
@@ -246,6 +294,7 @@ onboarding_goal_values as (
         on
             accounts_in_scope.account_id = activated_users.account_id
             and accounts_in_scope.as_of_date = activated_users.as_of_date
+            and activated_users.is_score_date = 1
     where current_windows.metric_id = 'onboarding_goal'
 ),
 

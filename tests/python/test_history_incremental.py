@@ -12,7 +12,6 @@ same values, scores to 1e-9.
 from __future__ import annotations
 
 import math
-import os
 import shutil
 import subprocess
 import sys
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.python.dbt_env import dbt_env
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).parent / "dbt"
@@ -74,18 +75,9 @@ def cut(later_dir: Path, earlier_dir: Path) -> None:
             )
 
 
-def dbt_env(tmp: Path, name: str, raw_dir: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DO_NOT_TRACK": "1",
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "DBT_TARGET_PATH": str(tmp / f"target_{name}"),
-        "DBT_LOG_PATH": str(tmp / f"logs_{name}"),
-        "CUSTOMER_HEALTH_DB": str(tmp / f"{name}.duckdb"),
-        "CUSTOMER_HEALTH_DUCKDB_TMP": str(tmp / "duckdb_tmp"),
-        "CUSTOMER_HEALTH_RAW_DIR": str(raw_dir),
-        "CUSTOMER_HEALTH_RAW_FORMAT": "parquet",
-    }
+def warehouse_env(tmp: Path, name: str, raw_dir: Path) -> dict[str, str]:
+    """A named warehouse tmp/<name>.duckdb, with its dbt paths under tmp/dbt_<name>."""
+    return dbt_env(PROJECT_DIR, tmp / f"dbt_{name}", raw_dir, database=tmp / f"{name}.duckdb")
 
 
 def dbt_build(env: dict[str, str]) -> None:
@@ -126,12 +118,12 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     generate(later_dir)
     cut(later_dir, earlier_dir)
 
-    incremental = dbt_env(tmp, "incremental", earlier_dir)
+    incremental = warehouse_env(tmp, "incremental", earlier_dir)
     dbt_build(incremental)
     incremental["CUSTOMER_HEALTH_RAW_DIR"] = str(later_dir)
     dbt_build(incremental)
 
-    rebuilt = dbt_env(tmp, "rebuilt", later_dir)
+    rebuilt = warehouse_env(tmp, "rebuilt", later_dir)
     dbt_build(rebuilt)
     return {"incremental": tmp / "incremental.duckdb", "rebuilt": tmp / "rebuilt.duckdb"}
 
@@ -187,7 +179,7 @@ def test_daily_run_tests_the_dates_it_wrote(warehouses: dict[str, Path], tmp_pat
     tested when it was written, is not read again."""
     copy = tmp_path / "copy.duckdb"
     shutil.copyfile(warehouses["incremental"], copy)
-    env = dbt_env(tmp_path, "copy", warehouses["incremental"].parent / "raw_later")
+    env = warehouse_env(tmp_path, "copy", warehouses["incremental"].parent / "raw_later")
     select = "fct_metric_score_history,test_name:unique_combination_of_columns"
     duplicate = """
         insert into main.fct_metric_score_history

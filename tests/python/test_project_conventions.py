@@ -18,6 +18,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from tests.python.dbt_env import dbt_env
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).parent / "dbt"
 
@@ -32,14 +34,7 @@ GRAIN_TESTS = {"unique", "unique_combination_of_columns"}
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     work_dir = tmp_path_factory.mktemp("parse")
-    env = {
-        **os.environ,
-        "DO_NOT_TRACK": "1",
-        "DBT_PROFILES_DIR": str(PROJECT_DIR),
-        "CUSTOMER_HEALTH_DB": str(work_dir / "parse.duckdb"),
-        "DBT_TARGET_PATH": str(work_dir / "target"),
-        "DBT_LOG_PATH": str(work_dir / "logs"),
-    }
+    env = dbt_env(PROJECT_DIR, work_dir, database=work_dir / "parse.duckdb")
     result = subprocess.run(
         [str(DBT), "parse", "--project-dir", str(PROJECT_DIR)],
         cwd=PROJECT_DIR,

@@ -9,7 +9,6 @@ listing config errors and the gate model that raises them (int_scorecard_validat
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.python.dbt_env import dbt_env
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).parent / "dbt"
@@ -94,17 +95,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ScoringProject
         check=True,
         capture_output=True,
     )
-    env = {
-        **os.environ,
-        "DO_NOT_TRACK": "1",
-        "DBT_PROFILES_DIR": str(root),
-        "DBT_TARGET_PATH": str(base / "target"),
-        "DBT_LOG_PATH": str(base / "logs"),
-        "CUSTOMER_HEALTH_DB": str(base / "warehouse" / "scoring.duckdb"),
-        "CUSTOMER_HEALTH_DUCKDB_TMP": str(base / "warehouse" / "tmp"),
-        "CUSTOMER_HEALTH_RAW_DIR": str(raw_dir),
-        "CUSTOMER_HEALTH_RAW_FORMAT": "parquet",
-    }
+    env = dbt_env(root, base, raw_dir, database=base / "warehouse" / "scoring.duckdb")
     scoring = ScoringProject(root=root, env=env)
     staged = scoring.dbt(
         "build",

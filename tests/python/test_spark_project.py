@@ -38,6 +38,8 @@ from typing import Any
 import duckdb
 import pytest
 
+from tests.python.dbt_env import dbt_env
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIXTURE_DIR = PROJECT_DIR / "tests" / "fixtures" / "raw_small"
 DBT = Path(sys.executable).parent / "dbt"
@@ -216,17 +218,7 @@ def read_spark(tables: list[str]) -> Snapshot:
 
 
 def dbt_duckdb(args: list[str], project: Path, work_dir: Path, raw_dir: Path) -> None:
-    env = {
-        **os.environ,
-        "DO_NOT_TRACK": "1",
-        "DBT_PROFILES_DIR": str(project),
-        "CUSTOMER_HEALTH_DB": str(work_dir / "warehouse.duckdb"),
-        "CUSTOMER_HEALTH_DUCKDB_TMP": str(work_dir / "duckdb_tmp"),
-        "CUSTOMER_HEALTH_RAW_DIR": str(raw_dir),
-        "CUSTOMER_HEALTH_RAW_FORMAT": "parquet",
-        "DBT_TARGET_PATH": str(work_dir / "target"),
-        "DBT_LOG_PATH": str(work_dir / "logs"),
-    }
+    env = dbt_env(project, work_dir, raw_dir)
     result = subprocess.run(
         [str(DBT), *args, "--project-dir", str(project), "--target", "duckdb"],
         cwd=project,

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
+from tests.python.dbt_env import dbt_env
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIXTURE_DIR = PROJECT_DIR / "tests" / "fixtures" / "raw_small"
@@ -138,17 +139,7 @@ EXPECTED_REASONS = {
 
 def run_dbt(args: list[str], project_dir: Path, work_dir: Path) -> subprocess.CompletedProcess:
     """Runs dbt on the fixture with its own warehouse, target and log paths under work_dir."""
-    env = {
-        **os.environ,
-        "DO_NOT_TRACK": "1",
-        "DBT_PROFILES_DIR": str(project_dir),
-        "CUSTOMER_HEALTH_DB": str(work_dir / "warehouse.duckdb"),
-        "CUSTOMER_HEALTH_DUCKDB_TMP": str(work_dir / "duckdb_tmp"),
-        "CUSTOMER_HEALTH_RAW_DIR": str(FIXTURE_DIR),
-        "CUSTOMER_HEALTH_RAW_FORMAT": "csv",
-        "DBT_TARGET_PATH": str(work_dir / "target"),
-        "DBT_LOG_PATH": str(work_dir / "logs"),
-    }
+    env = dbt_env(project_dir, work_dir, FIXTURE_DIR, raw_format="csv")
     return subprocess.run(
         [str(DBT), *args, "--project-dir", str(project_dir)],
         cwd=project_dir,

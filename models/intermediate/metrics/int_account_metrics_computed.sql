@@ -64,16 +64,6 @@ accounts_in_scope as (
 
 -- Product activity ------------------------------------------------------------
 
-account_user_activity_days as (
-    select
-        account_user_days.account_id,
-        account_user_days.user_id,
-        account_user_days.activity_date,
-        sum(account_user_days.event_count) as event_count
-    from account_user_days
-    group by 1, 2, 3
-),
-
 activity_periods as (
     select distinct
         metric_windows.as_of_date,
@@ -192,10 +182,10 @@ usage_trend_values as (
 -- a user is activated from its first day with any event on
 account_users_seen as (
     select
-        account_user_activity_days.account_id,
-        account_user_activity_days.user_id,
-        min(account_user_activity_days.activity_date) as first_activity_date
-    from account_user_activity_days
+        account_user_days.account_id,
+        account_user_days.user_id,
+        min(account_user_days.activity_date) as first_activity_date
+    from account_user_days
     group by 1, 2
 ),
 

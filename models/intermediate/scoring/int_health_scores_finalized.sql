@@ -67,6 +67,11 @@ graded as (
             )
 ),
 
+-- Two sorts, not four: one per partition (overall, in segment), each by score
+-- descending; the engine shares a sort among windows of the same partition and
+-- order. The percentile is percent_rank ascending, (rows scoring lower) / (rows
+-- - 1): the rows of the partition less those scoring as high or higher (a range
+-- frame counts the ties of the current row with it).
 ranked as (
     select
         graded.*,
@@ -74,56 +79,92 @@ ranked as (
             partition by graded.as_of_date, graded.is_ranked
             order by graded.health_score desc
         ) as rank_overall,
+        count(*) over (
+            partition by graded.as_of_date, graded.is_ranked
+            order by graded.health_score desc
+            range between unbounded preceding and current row
+        ) as scoring_as_high_overall,
+        count(*) over (
+            partition by graded.as_of_date, graded.is_ranked
+            order by graded.health_score desc
+            rows between unbounded preceding and unbounded following
+        ) as ranked_overall,
         rank() over (
             partition by graded.as_of_date, graded.is_ranked, graded.segment
             order by graded.health_score desc
         ) as rank_in_segment,
-        -- percent_rank is 0-1; percentiles are on a 0-100 scale
-        100 * percent_rank() over (
-            partition by graded.as_of_date, graded.is_ranked
-            order by graded.health_score
-        ) as percentile_overall,
-        100 * percent_rank() over (
+        count(*) over (
             partition by graded.as_of_date, graded.is_ranked, graded.segment
-            order by graded.health_score
-        ) as percentile_in_segment
+            order by graded.health_score desc
+            range between unbounded preceding and current row
+        ) as scoring_as_high_in_segment,
+        count(*) over (
+            partition by graded.as_of_date, graded.is_ranked, graded.segment
+            order by graded.health_score desc
+            rows between unbounded preceding and unbounded following
+        ) as ranked_in_segment
     from graded
+),
+
+-- percentiles on a 0-100 scale; 0 when alone in the partition, as percent_rank
+percentiled as (
+    select
+        ranked.*,
+        coalesce(
+            100 * (
+                cast(ranked.ranked_overall - ranked.scoring_as_high_overall as {{ type_double() }})
+                / nullif(cast(ranked.ranked_overall - 1 as {{ type_double() }}), 0)
+            ),
+            0
+        ) as percentile_overall,
+        coalesce(
+            100 * (
+                cast(
+                    ranked.ranked_in_segment - ranked.scoring_as_high_in_segment
+                    as {{ type_double() }}
+                )
+                / nullif(cast(ranked.ranked_in_segment - 1 as {{ type_double() }}), 0)
+            ),
+            0
+        ) as percentile_in_segment
+    from ranked
 ),
 
 final as (
     select
-        ranked.account_id,
-        ranked.as_of_date,
-        ranked.segment,
-        ranked.lifecycle_stage,
-        ranked.computed_score,
-        ranked.override_score,
-        ranked.override_reason,
-        ranked.override_rated_at,
-        ranked.override_expires_at,
-        cast(ranked.health_score as {{ type_double() }}) as health_score,
-        ranked.score_source,
-        ranked.band,
-        ranked.grade,
-        ranked.suggested_action,
-        case when ranked.is_ranked = 1 then ranked.rank_overall end as health_rank_overall,
-        case when ranked.is_ranked = 1 then ranked.rank_in_segment end
+        percentiled.account_id,
+        percentiled.as_of_date,
+        percentiled.segment,
+        percentiled.lifecycle_stage,
+        percentiled.computed_score,
+        percentiled.override_score,
+        percentiled.override_reason,
+        percentiled.override_rated_at,
+        percentiled.override_expires_at,
+        cast(percentiled.health_score as {{ type_double() }}) as health_score,
+        percentiled.score_source,
+        percentiled.band,
+        percentiled.grade,
+        percentiled.suggested_action,
+        case when percentiled.is_ranked = 1 then percentiled.rank_overall end
+            as health_rank_overall,
+        case when percentiled.is_ranked = 1 then percentiled.rank_in_segment end
             as health_rank_in_segment,
         case
-            when ranked.is_ranked = 1
-                then cast(ranked.percentile_overall as {{ type_double() }})
+            when percentiled.is_ranked = 1
+                then cast(percentiled.percentile_overall as {{ type_double() }})
         end as health_percentile_overall,
         case
-            when ranked.is_ranked = 1
-                then cast(ranked.percentile_in_segment as {{ type_double() }})
+            when percentiled.is_ranked = 1
+                then cast(percentiled.percentile_in_segment as {{ type_double() }})
         end as health_percentile_in_segment,
-        ranked.metrics_enabled,
-        ranked.metrics_scored,
-        ranked.metrics_missing,
-        ranked.weakest_metric_id,
-        ranked.weakest_metric_label,
-        ranked.weakest_metric_shortfall_points
-    from ranked
+        percentiled.metrics_enabled,
+        percentiled.metrics_scored,
+        percentiled.metrics_missing,
+        percentiled.weakest_metric_id,
+        percentiled.weakest_metric_label,
+        percentiled.weakest_metric_shortfall_points
+    from percentiled
 )
 
 select * from final

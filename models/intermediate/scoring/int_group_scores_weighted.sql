@@ -6,6 +6,9 @@
 -- segment and stage, else the sum of the weights of its metrics that count, which
 -- makes the global score the flat weighted mean over the metrics. A group with
 -- no scorable metric weighs 0: its weight is shared out among the others.
+-- Totals are exact sums (macro exact_sum), the same whatever order the engine
+-- adds the rows in: with float sums a group score on a band cutoff changed band
+-- between two builds of the same data.
 
 with
 
@@ -31,15 +34,13 @@ group_scores as (
         count(*) as metrics_enabled,
         sum(case when metric_scores.counts_toward_score then 1 else 0 end)
             as metrics_scored,
-        sum(case when metric_scores.counts_toward_score then metric_scores.weight else 0 end)
-            as metric_weight_total,
-        sum(
-            case
-                when metric_scores.counts_toward_score
-                    then metric_scores.weight * metric_scores.score
-                else 0
-            end
-        ) as weighted_score_total
+        {{ exact_sum(
+            'case when metric_scores.counts_toward_score then metric_scores.weight else 0 end'
+        ) }} as metric_weight_total,
+        {{ exact_sum(
+            'case when metric_scores.counts_toward_score'
+            ~ ' then metric_scores.weight * metric_scores.score else 0 end'
+        ) }} as weighted_score_total
     from metric_scores
     group by 1, 2, 3, 4, 5
 ),
@@ -82,20 +83,31 @@ counted as (
     from weighted
 ),
 
+-- the account-date totals by a hash aggregate joined back: cheaper than a
+-- window over every group row, which sorts them (8.1-8.9 s against 6.7-7.0 s
+-- for the model at M)
+counted_weight_totals as (
+    select
+        counted.account_id,
+        counted.as_of_date,
+        {{ exact_sum('counted.counted_group_weight') }} as counted_weight_total
+    from counted
+    group by 1, 2
+),
+
 shared as (
     select
         counted.*,
         coalesce(
             counted.counted_group_weight
-            / nullif(
-                sum(counted.counted_group_weight) over (
-                    partition by counted.account_id, counted.as_of_date
-                ),
-                0
-            ),
+            / nullif(counted_weight_totals.counted_weight_total, 0),
             0
         ) as share_of_global_score
     from counted
+    inner join counted_weight_totals
+        on
+            counted.account_id = counted_weight_totals.account_id
+            and counted.as_of_date = counted_weight_totals.as_of_date
 ),
 
 final as (

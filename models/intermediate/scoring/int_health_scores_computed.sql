@@ -28,19 +28,15 @@ global_scores as (
     select
         group_scores.account_id,
         group_scores.as_of_date,
-        sum(
-            case
-                when group_scores.group_score is not null
-                    then group_scores.group_weight * group_scores.group_score
-                else 0
-            end
-        ) / nullif(
-            sum(
-                case
-                    when group_scores.group_score is not null then group_scores.group_weight
-                    else 0
-                end
-            ),
+        -- exact sums (see int_group_scores_weighted)
+        {{ exact_sum(
+            'case when group_scores.group_score is not null'
+            ~ ' then group_scores.group_weight * group_scores.group_score else 0 end'
+        ) }} / nullif(
+            {{ exact_sum(
+                'case when group_scores.group_score is not null'
+                ~ ' then group_scores.group_weight else 0 end'
+            ) }},
             0
         ) as computed_score
     from group_scores

@@ -84,7 +84,7 @@ counted as (
 ),
 
 -- the account-date totals by a hash aggregate joined back: cheaper than a
--- window over every group row, which sorts them (8.1-8.9 s against 6.7-7.0 s
+-- window over every group row, which sorts them (6.8-7.3 s against 8.1-8.9 s
 -- for the model at M)
 counted_weight_totals as (
     select

@@ -17,3 +17,14 @@
         'csm_rating',
     ]) -}}
 {% endmacro %}
+
+{#- The builtin metrics that read their account's activity over all events in the
+    metric's window (int_account_activity_windowed, event '*'). -#}
+{% macro account_activity_metric_ids() %}
+    {{- return([
+        'active_users',
+        'events_per_active_user',
+        'days_since_last_activity',
+        'usage_trend',
+    ]) -}}
+{% endmacro %}

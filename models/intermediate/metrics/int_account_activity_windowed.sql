@@ -28,12 +28,20 @@ metric_catalog as (
     select * from {{ ref('int_metric_catalog_prepared') }}
 ),
 
+-- Event '*' (all events) only at the windows of the metrics that read it
+-- (reads_account_activity). Summed over every catalog window (60, 180 and 365
+-- days too, for onboarding, invoices and CSM contact), the model wrote 35.5M
+-- rows at M instead of 24.6M and took 51 s instead of 30 s, and the 365-day
+-- window made a daily run read the whole year of user-days.
 window_ends as (
     select distinct
         '*' as event_name,
         metric_windows.window_days,
         metric_windows.window_end_date
     from metric_windows
+    inner join metric_catalog
+        on metric_windows.metric_id = metric_catalog.metric_id
+    where metric_catalog.reads_account_activity
     union
     select distinct
         metric_catalog.event_name,

@@ -91,6 +91,10 @@ activity_in_periods as (
     where activity_windowed.event_name = '*'
 ),
 
+-- One row per account, date and window of any metric: the skeleton of the metric
+-- rows. The activity counts are those of int_account_activity_windowed, which sums
+-- all events only over windows whose metrics read them (reads_account_activity);
+-- at other windows they are 0 here and read by no metric.
 account_activity as (
     select
         accounts_in_scope.account_id,

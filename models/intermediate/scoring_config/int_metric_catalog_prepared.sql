@@ -32,7 +32,18 @@ prepared as (
                 {%- endfor %}
             ) then 'builtin'
             when metric_catalog.event_name is not null then 'event_aggregation'
-        end as computation
+        end as computation,
+        -- reads the account's activity over all events in its window (values or the
+        -- per-active-user normalizer): only these windows are summed for event '*'
+        coalesce(
+            metric_catalog.metric_id in (
+                {%- for metric_id in account_activity_metric_ids() %}
+                '{{ metric_id }}'{{ ',' if not loop.last }}
+                {%- endfor %}
+            )
+            or metric_catalog.normalization = 'per_active_user',
+            false
+        ) as reads_account_activity
     from metric_catalog
 ),
 

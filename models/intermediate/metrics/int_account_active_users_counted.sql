@@ -1,3 +1,5 @@
+{{ config(materialized='table') }}
+
 -- Active users of every account: distinct users with any product event in the
 -- var active_user_window_days days ending on as_of_date (0 when none).
 

@@ -35,7 +35,28 @@ score_dates as (
     where is_history_date
 ),
 
--- a number for each account and each metric of the history
+-- the score dates and the dates 7 days before them
+dates_read as (
+    select score_dates.as_of_date as read_date
+    from score_dates
+    union
+    select cast({{ dbt.dateadd('day', '-7', 'score_dates.as_of_date') }} as date) as read_date
+    from score_dates
+),
+
+metrics_read as (
+    select
+        metric_history.account_id,
+        metric_history.score_date,
+        metric_history.metric_id,
+        metric_history.contribution,
+        metric_history.score
+    from metric_history
+    inner join dates_read
+        on metric_history.score_date = dates_read.read_date
+),
+
+-- a number for each account and each metric read
 account_keys as (
     select
         history_accounts.account_id,
@@ -47,7 +68,7 @@ metric_keys as (
     select
         history_metrics.metric_id,
         row_number() over (order by history_metrics.metric_id) as metric_key
-    from (select distinct metric_history.metric_id from metric_history) as history_metrics
+    from (select distinct metrics_read.metric_id from metrics_read) as history_metrics
 ),
 
 health_keyed as (
@@ -64,15 +85,15 @@ health_keyed as (
 metrics_keyed as (
     select
         account_keys.account_key,
-        metric_history.score_date,
+        metrics_read.score_date,
         metric_keys.metric_key,
-        metric_history.contribution,
-        metric_history.score
-    from metric_history
+        metrics_read.contribution,
+        metrics_read.score
+    from metrics_read
     inner join account_keys
-        on metric_history.account_id = account_keys.account_id
+        on metrics_read.account_id = account_keys.account_id
     inner join metric_keys
-        on metric_history.metric_id = metric_keys.metric_id
+        on metrics_read.metric_id = metric_keys.metric_id
 ),
 
 compared_dates as (

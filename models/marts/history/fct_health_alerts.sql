@@ -292,16 +292,23 @@ band_alerts as (
 
 -- only the account-metric pairs that weigh enough on some date read can fire:
 -- the previous score is looked up among all their rows (so it is the same
--- previous row as over the whole history), but the sort skips the light metrics
+-- previous row as over the whole history), but the sort skips the light metrics.
+-- The lightest weight any rule accepts is one number: comparing every metric row
+-- with it is a filter, where a join on `weight >= min_weight` sorted them all.
+key_metric_min_weight as (
+    select min(alert_rules.min_weight) as min_weight
+    from alert_rules
+    where alert_rules.alert_type = 'key_metric_red'
+),
+
 key_metric_pairs as (
     select distinct
         metric_read.account_id,
         metric_read.metric_id
     from metric_read
-    inner join alert_rules
-        on
-            alert_rules.alert_type = 'key_metric_red'
-            and metric_read.weight >= alert_rules.min_weight
+    where
+        metric_read.weight
+        >= (select key_metric_min_weight.min_weight from key_metric_min_weight)
 ),
 
 key_metric_read as (

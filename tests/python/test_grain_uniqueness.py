@@ -1,0 +1,107 @@
+"""The uniqueness test of a composite grain (tests/generic/test_unique_combination_of_columns.sql)
+on both of its paths: grouping by `grain_hash` first, as on DuckDB and Spark, and the plain
+`group by` of the engines without a hash (a copy of the project whose duckdb__grain_hash
+returns none). On each path a unique grain passes, and a duplicate row fails the test, also
+when one of its grain columns is null.
+
+It runs on the staging models of the hand-made raw set (tests/fixtures/raw_small), against
+base_product__users_parsed, whose grain is five columns and whose deactivated_at_raw is null
+for most users.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.python.dbt_env import dbt_env
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+FIXTURE_DIR = PROJECT_DIR / "tests" / "fixtures" / "raw_small"
+DBT = Path(sys.executable).parent / "dbt"
+MODEL = "base_product__users_parsed"
+SELECT = f"{MODEL},test_name:unique_combination_of_columns"
+HASHED_MACRO = "{{- return('hash(' ~ columns | join(', ') ~ ')') -}}"
+
+
+def run_dbt(
+    args: list[str], project_dir: Path, work_dir: Path, database: Path
+) -> subprocess.CompletedProcess[str]:
+    env = dbt_env(project_dir, work_dir, FIXTURE_DIR, raw_format="csv", database=database)
+    return subprocess.run(
+        [str(DBT), *args, "--project-dir", str(project_dir)],
+        cwd=project_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def plain_group_by_project(target: Path) -> Path:
+    """A copy of the staging part of the project whose DuckDB grain_hash returns none, so the
+    test takes the path of the engines without a hash."""
+    for folder in ("models/staging", "macros", "tests/generic"):
+        shutil.copytree(PROJECT_DIR / folder, target / folder)
+    for name in ("dbt_project.yml", "profiles.yml", "models/_groups.yml"):
+        shutil.copy(PROJECT_DIR / name, target / name)
+    (target / "seeds").mkdir()
+    shutil.copy(PROJECT_DIR / "seeds/plan_segments.csv", target / "seeds/plan_segments.csv")
+    macro = target / "macros/testing/grain_hash.sql"
+    sql = macro.read_text()
+    assert sql.count(HASHED_MACRO) == 1, "duckdb__grain_hash changed: update this test"
+    macro.write_text(sql.replace(HASHED_MACRO, "{{- return(none) -}}"))
+    return target
+
+
+@pytest.fixture(scope="module", params=["hashed", "plain"])
+def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The staging models built on the fixture, by the project or by its plain copy."""
+    work_dir = tmp_path_factory.mktemp(f"grain_{request.param}")
+    project_dir = PROJECT_DIR
+    if request.param == "plain":
+        project_dir = plain_group_by_project(work_dir / "project")
+    database = work_dir / "warehouse.duckdb"
+    for args in (["seed", "--select", "plan_segments"], ["run", "--select", "staging"]):
+        result = run_dbt(args, project_dir, work_dir, database)
+        assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
+    return {"path": request.param, "project": project_dir, "work": work_dir, "db": database}
+
+
+def test_the_compiled_test_takes_its_path(built: dict) -> None:
+    result = run_dbt(["compile", "--select", SELECT], built["project"], built["work"], built["db"])
+    assert result.returncode == 0, result.stdout[-5000:]
+    # dbt names a test with a long name by a hash: pick it by the model it reads
+    compiled = [
+        path
+        for path in (built["work"] / "target" / "compiled").rglob("unique_combination_*.sql")
+        if MODEL in path.read_text()
+    ]
+    assert len(compiled) == 1, compiled
+    sql = compiled[0].read_text()
+    assert ("hash(user_id_raw" in sql) == (built["path"] == "hashed"), sql
+
+
+def test_a_unique_grain_passes(built: dict) -> None:
+    result = run_dbt(["test", "--select", SELECT], built["project"], built["work"], built["db"])
+    assert result.returncode == 0, result.stdout[-5000:]
+
+
+@pytest.mark.parametrize("null_column", [False, True])
+def test_a_duplicate_row_fails(built: dict, null_column: bool, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(built["db"], copy)
+    condition = "deactivated_at_raw is null" if null_column else "deactivated_at_raw is not null"
+    with duckdb.connect(str(copy)) as con:
+        rows = con.execute(f"select count(*) from main.{MODEL} where {condition}").fetchone()
+        assert rows is not None and rows[0] > 0, f"the fixture has no user with {condition}"
+        con.execute(
+            f"insert into main.{MODEL} select * from main.{MODEL} where {condition} limit 1"
+        )
+    result = run_dbt(["test", "--select", SELECT], built["project"], built["work"], copy)
+    assert result.returncode != 0 and "FAIL 1" in result.stdout, result.stdout[-5000:]

@@ -17,8 +17,9 @@
 -- Incremental like the history marts: a run computes the score dates it scored
 -- (int_score_dates_spined) and replaces them.
 -- The two big joins (47M metric rows on each side at M) are keyed on integers
--- numbered here, not on the account and metric strings: the same rows in about
--- three quarters of the time. The numbers exist only inside this query.
+-- numbered here, not on the account and metric strings: the same rows, faster
+-- (DECISIONLOG, "Contribution changes join on integers"). The numbers exist only
+-- inside this query.
 
 with
 

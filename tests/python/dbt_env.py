@@ -5,6 +5,9 @@ warehouse, and a raw directory when the test builds from raw files."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 
@@ -31,3 +34,40 @@ def dbt_env(
         env["CUSTOMER_HEALTH_RAW_DIR"] = str(raw_dir)
         env["CUSTOMER_HEALTH_RAW_FORMAT"] = raw_format
     return env
+
+
+DBT = Path(sys.executable).parent / "dbt"
+
+
+def run_dbt(
+    args: list[str],
+    project_dir: Path,
+    work_dir: Path,
+    raw_dir: Path | None = None,
+    *,
+    raw_format: str = "parquet",
+    database: Path | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Runs dbt on project_dir in the environment of dbt_env, output captured."""
+    env = dbt_env(project_dir, work_dir, raw_dir, raw_format=raw_format, database=database)
+    return subprocess.run(
+        [str(DBT), *args, "--project-dir", str(project_dir)],
+        cwd=project_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def copy_staging_project(source: Path, target: Path, *folders: str) -> Path:
+    """A copy of the project's staging models, macros and generic tests (plus `folders`), with
+    its config files and the plan_segments seed staging checks plans against: a project a test
+    may change without touching the repository."""
+    for folder in ("models/staging", "macros", "tests/generic", *folders):
+        shutil.copytree(source / folder, target / folder)
+    for name in ("dbt_project.yml", "profiles.yml", "models/_groups.yml"):
+        shutil.copy(source / name, target / name)
+    (target / "seeds").mkdir()
+    shutil.copy(source / "seeds/plan_segments.csv", target / "seeds/plan_segments.csv")
+    return target

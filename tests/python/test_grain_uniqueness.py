@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.python.dbt_env import dbt_env
+from tests.python import dbt_env
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIXTURE_DIR = PROJECT_DIR / "tests" / "fixtures" / "raw_small"
-DBT = Path(sys.executable).parent / "dbt"
 MODEL = "base_product__users_parsed"
 SELECT = f"{MODEL},test_name:unique_combination_of_columns"
 HASHED_MACRO = "{{- return('hash(' ~ columns | join(', ') ~ ')') -}}"
@@ -32,26 +30,16 @@ HASHED_MACRO = "{{- return('hash(' ~ columns | join(', ') ~ ')') -}}"
 def run_dbt(
     args: list[str], project_dir: Path, work_dir: Path, database: Path
 ) -> subprocess.CompletedProcess[str]:
-    env = dbt_env(project_dir, work_dir, FIXTURE_DIR, raw_format="csv", database=database)
-    return subprocess.run(
-        [str(DBT), *args, "--project-dir", str(project_dir)],
-        cwd=project_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    """dbt on the fixture, against the given warehouse file."""
+    return dbt_env.run_dbt(
+        args, project_dir, work_dir, FIXTURE_DIR, raw_format="csv", database=database
     )
 
 
 def plain_group_by_project(target: Path) -> Path:
     """A copy of the staging part of the project whose DuckDB grain_hash returns none, so the
     test takes the path of the engines without a hash."""
-    for folder in ("models/staging", "macros", "tests/generic"):
-        shutil.copytree(PROJECT_DIR / folder, target / folder)
-    for name in ("dbt_project.yml", "profiles.yml", "models/_groups.yml"):
-        shutil.copy(PROJECT_DIR / name, target / name)
-    (target / "seeds").mkdir()
-    shutil.copy(PROJECT_DIR / "seeds/plan_segments.csv", target / "seeds/plan_segments.csv")
+    dbt_env.copy_staging_project(PROJECT_DIR, target)
     macro = target / "macros/testing/grain_hash.sql"
     sql = macro.read_text()
     assert sql.count(HASHED_MACRO) == 1, "duckdb__grain_hash changed: update this test"

@@ -11,19 +11,16 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.python.dbt_env import dbt_env
+from tests.python import dbt_env
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIXTURE_DIR = PROJECT_DIR / "tests" / "fixtures" / "raw_small"
-DBT = Path(sys.executable).parent / "dbt"
 # The plan_segments seed is the list of known plans that accounts are checked against.
 SELECTION = ["plan_segments", "staging", "intermediate.data_quality"]
 
@@ -139,15 +136,7 @@ EXPECTED_REASONS = {
 
 def run_dbt(args: list[str], project_dir: Path, work_dir: Path) -> subprocess.CompletedProcess:
     """Runs dbt on the fixture with its own warehouse, target and log paths under work_dir."""
-    env = dbt_env(project_dir, work_dir, FIXTURE_DIR, raw_format="csv")
-    return subprocess.run(
-        [str(DBT), *args, "--project-dir", str(project_dir)],
-        cwd=project_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return dbt_env.run_dbt(args, project_dir, work_dir, FIXTURE_DIR, raw_format="csv")
 
 
 def query(database: Path, sql: str) -> list[tuple]:
@@ -241,13 +230,9 @@ def test_reconciliation_fails_when_rows_are_dropped_silently(tmp_path: Path) -> 
     """A copy of the project whose events quarantine loses its unknown_user rows and whose
     tickets stg model loses its usable rows without csat 5: exactly those two
     reconciliation tests fail, each with the four numbers."""
-    project = tmp_path / "project"
-    for folder in ("models/staging", "models/intermediate/data_quality", "macros", "tests/generic"):
-        shutil.copytree(PROJECT_DIR / folder, project / folder)
-    for name in ("dbt_project.yml", "profiles.yml", "models/_groups.yml"):
-        shutil.copy(PROJECT_DIR / name, project / name)
-    (project / "seeds").mkdir()
-    shutil.copy(PROJECT_DIR / "seeds/plan_segments.csv", project / "seeds/plan_segments.csv")
+    project = dbt_env.copy_staging_project(
+        PROJECT_DIR, tmp_path / "project", "models/intermediate/data_quality"
+    )
 
     events_quarantine = project / "models/staging/product/stg_product__events_quarantined.sql"
     sql = events_quarantine.read_text()

@@ -192,6 +192,24 @@ def test_conflicting_duplicates_keep_the_documented_version(warehouse: Path) -> 
         assert query(warehouse, sql) == [(expected,)], sql
 
 
+def test_events_keep_raw_text_on_rejected_rows_only(warehouse: Path) -> None:
+    """The events base model writes the raw text only where the quarantine shows it."""
+    columns = ["event_id", "account_id", "user_id", "event_name", "occurred_at"]
+    filled = " or ".join(f"{column}_raw is not null" for column in columns)
+    assert query(
+        warehouse,
+        "select count(*) from main.base_product__events_parsed"
+        f" where reject_reason is null and ({filled})",
+    ) == [(0,)]
+    # e5's losing version keeps its text, from the fixture's line 7
+    assert query(
+        warehouse,
+        "select event_id, account_id, user_id, event_name, occurred_at"
+        " from main.stg_product__events_quarantined"
+        " where reject_reason = 'conflicting_duplicate'",
+    ) == [("e5", "a2", "u5", "login", "2025-03-05 09:00:00")]
+
+
 def test_values_are_trimmed_and_normalised(warehouse: Path) -> None:
     assert query(
         warehouse, "select plan, csm_owner from main.stg_crm__accounts where account_id = 'a3'"

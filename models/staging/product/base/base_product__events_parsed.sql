@@ -1,7 +1,10 @@
 {#- Every distinct raw product event row, parsed, with the reason it cannot be used
     (null when it can). An event must belong to a usable account and to a usable user
     of that same account. Reasons and the conflicting-duplicate rule:
-    _product__models.yml. -#}
+    _product__models.yml. Unlike the other base models, the raw text is kept on the
+    rejected rows only, the ones the quarantine shows: events are the one raw table
+    whose size matters, and writing five text columns for every usable row was a third
+    of this model's time at M (DECISIONLOG.md, Performance). -#}
 {%- set checked_at = 'cast(' ~ dbt.current_timestamp() ~ ' as ' ~ dbt.type_timestamp() ~ ')' -%}
 
 with
@@ -96,25 +99,48 @@ references_checked as (
         on rows_checked.user_id = usable_users.user_id
 ),
 
-versions_ranked as (
-    -- Usable rows rank among the usable versions of their key (rejected rows rank
-    -- among themselves, and their rank is never read): the latest occurrence wins.
-    select
-        *,
-        row_number() over (
-            partition by event_id, checked_reject_reason
-            order by
-                occurred_at desc,
-                event_id_raw asc nulls last,
-                account_id_raw asc nulls last,
-                user_id_raw asc nulls last,
-                event_name_raw asc nulls last,
-                occurred_at_raw asc nulls last
-        ) as version_rank
+contested_event_ids as (
+    -- only an event_id with more than one usable version needs ranking
+    select event_id
     from references_checked
+    where checked_reject_reason is null
+    group by 1
+    having count(*) > 1
 ),
 
-final as (
+-- The usable versions of a contested event_id rank among themselves: the latest
+-- occurrence wins. Every other row is its key's only usable version, or rejected
+-- (its rank is never read): rank 1 without a sort, since nearly all rows are.
+versions_ranked as (
+    select
+        references_checked.*,
+        row_number() over (
+            partition by references_checked.event_id
+            order by
+                references_checked.occurred_at desc,
+                references_checked.event_id_raw asc nulls last,
+                references_checked.account_id_raw asc nulls last,
+                references_checked.user_id_raw asc nulls last,
+                references_checked.event_name_raw asc nulls last,
+                references_checked.occurred_at_raw asc nulls last
+        ) as version_rank
+    from references_checked
+    inner join contested_event_ids
+        on references_checked.event_id = contested_event_ids.event_id
+    where references_checked.checked_reject_reason is null
+    union all
+    select
+        references_checked.*,
+        1 as version_rank
+    from references_checked
+    left join contested_event_ids
+        on references_checked.event_id = contested_event_ids.event_id
+    where
+        references_checked.checked_reject_reason is not null
+        or contested_event_ids.event_id is null
+),
+
+rows_decided as (
     select
         event_id_raw,
         account_id_raw,
@@ -132,6 +158,23 @@ final as (
             case when version_rank > 1 then 'conflicting_duplicate' end
         ) as reject_reason
     from versions_ranked
+),
+
+final as (
+    select
+        {%- for column in ['event_id', 'account_id', 'user_id', 'event_name', 'occurred_at'] %}
+        case
+            when rows_decided.reject_reason is not null then rows_decided.{{ column }}_raw
+        end as {{ column }}_raw,
+        {%- endfor %}
+        rows_decided.raw_copies,
+        rows_decided.event_id,
+        rows_decided.account_id,
+        rows_decided.user_id,
+        rows_decided.event_name,
+        rows_decided.occurred_at,
+        rows_decided.reject_reason
+    from rows_decided
 )
 
 select * from final

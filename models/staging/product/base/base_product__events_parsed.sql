@@ -1,10 +1,8 @@
 {#- Every distinct raw product event row, parsed, with the reason it cannot be used
     (null when it can). An event must belong to a usable account and to a usable user
     of that same account. Reasons and the conflicting-duplicate rule:
-    _product__models.yml. Unlike the other base models, the raw text is kept on the
-    rejected rows only, the ones the quarantine shows: events are the one raw table
-    whose size matters, and writing five text columns for every usable row was a third
-    of this model's time at M (DECISIONLOG.md, Performance). -#}
+    _product__models.yml, which also says why the raw text is kept on rejected rows
+    only (measured in DECISIONLOG.md, Performance). -#}
 {%- set checked_at = 'cast(' ~ dbt.current_timestamp() ~ ' as ' ~ dbt.type_timestamp() ~ ')' -%}
 
 with

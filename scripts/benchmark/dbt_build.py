@@ -22,6 +22,8 @@ from scripts.benchmark.measure import Measured, run_measured
 HISTORY_MODEL = "model.customer_health.fct_health_score_history"
 SCORES_TABLE = "fct_health_scores"
 OK_STATUSES = frozenset({"success", "pass", "no-op"})
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+MESSAGE_CHARS = 2_000  # of a failed node's message kept in the results
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ class NodeTiming:
     status: str
     seconds: float
     rows_affected: int | None
+    message: str | None = None
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -107,6 +110,11 @@ class BuildResult:
     def not_ok(self) -> list[NodeTiming]:
         return [node for node in self.nodes if node.status not in OK_STATUSES]
 
+    @property
+    def failed(self) -> list[NodeTiming]:
+        """The nodes that failed themselves (the skipped ones downstream are not here)."""
+        return [node for node in self.nodes if node.status in FAILED_STATUSES]
+
     def seconds_by_type(self) -> dict[str, float]:
         totals: Counter[str] = Counter()
         for node in self.nodes:
@@ -130,6 +138,11 @@ class BuildResult:
             "duckdb_file_bytes": self.duckdb_file_bytes,
             "status_counts": self.status_counts,
             "not_ok_nodes": [node.unique_id for node in self.not_ok],
+            # why: the work directory with dbt's output may be gone when the results are read
+            "failed_nodes": [
+                {"unique_id": node.unique_id, "status": node.status, "message": node.message}
+                for node in self.failed
+            ],
             "node_seconds_by_type": self.seconds_by_type(),
             "nodes": [
                 node.as_dict() for node in sorted(self.nodes, key=lambda n: n.seconds, reverse=True)
@@ -164,6 +177,7 @@ def read_run_results(target: Path) -> tuple[float | None, list[NodeTiming]]:
                 status=str(result.get("status")),
                 seconds=float(result.get("execution_time") or 0.0),
                 rows_affected=int(rows) if isinstance(rows, int) else None,
+                message=(str(result["message"])[:MESSAGE_CHARS] if result.get("message") else None),
             )
         )
     elapsed = results.get("elapsed_time")

@@ -103,6 +103,26 @@ def _baselines(
 
 
 def _targets(scale: Scale, runs: dict[str, dict[str, object]], baselines: dict) -> list[dict]:
+    """The issue's targets measurable in this run; none is met by a build that failed."""
+    return withhold_targets(_target_values(scale, runs, baselines), runs)
+
+
+def withhold_targets(targets: list[dict], runs: dict[str, dict[str, object]]) -> list[dict]:
+    """The targets, each neither met nor missed (met None, with a note) if a build failed:
+    the time, memory and ratios of a half-built warehouse are not the build's."""
+    failed = [
+        f"the {run['label']} failed (exit {run['exit_code']})"
+        for run in runs.values()
+        if run.get("exit_code") not in (0, None)
+    ]
+    if not failed:
+        return targets
+    return [target | {"met": None, "note": "; ".join(failed)} for target in targets]
+
+
+def _target_values(
+    scale: Scale, runs: dict[str, dict[str, object]], baselines: dict
+) -> list[dict[str, object]]:
     full, daily = runs.get("full_build"), runs.get("daily_run")
     targets: list[dict[str, object]] = []
     if full and daily:
@@ -178,7 +198,12 @@ def run_benchmark(options: Options) -> dict[str, object]:
         runs["full_build"]["profile"] = str(work.root / "profile_full_build.txt")
         _say(options, report)
 
-    if options.daily_run:
+    skipped: dict[str, str] = {}
+    if options.daily_run and full.measured.exit_code != 0:
+        # a daily run on a half-built warehouse measures nothing the targets speak of
+        skipped["daily_run"] = f"the full build failed (exit {full.measured.exit_code})"
+        _say(options, f"daily run skipped: {skipped['daily_run']}")
+    elif options.daily_run:
         incremental = has_incremental_history(work.target)
         label = INCREMENTAL_LABEL if incremental else REBUILD_LABEL
         daily = _build(options, label, work, data.next_dir, data.rows_next["events"])
@@ -217,6 +242,7 @@ def run_benchmark(options: Options) -> dict[str, object]:
         runs["fixed_cost"] = fixed.as_dict()
 
     results["runs"] = runs
+    results["skipped"] = skipped
     results["baselines"] = baselines
     results["targets"] = _targets(options.scale, runs, baselines)
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")

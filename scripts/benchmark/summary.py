@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from scripts.benchmark.errors import BenchmarkError
+from scripts.benchmark.runner import withhold_targets
 
 SCALES_SHOWN = ("S", "M", "L")
 LINEAR_TOLERANCE = 0.20  # largest / smallest variable cost per event <= 1 + this
@@ -61,8 +62,22 @@ def latest_by_scale(results: Iterable[dict]) -> dict[str, dict]:
 
 
 def _wall(document: dict, run: str) -> float | None:
+    """A run's wall time; None when it did not run or failed (a partial build is no time)."""
     entry = (document.get("runs") or {}).get(run)
-    return float(entry["wall_seconds"]) if entry else None
+    return float(entry["wall_seconds"]) if entry and not _failed(entry) else None
+
+
+def _failed(run: dict) -> bool:
+    return run.get("exit_code") not in (0, None)
+
+
+def _failed_cell(run: dict) -> str:
+    """'failed after N s (first failed node)': what a failed build shows instead of a time."""
+    failed = [node["unique_id"] for node in run.get("failed_nodes") or []]
+    # results saved before failed_nodes existed: the first model that did not succeed
+    failed = failed or [node for node in run.get("not_ok_nodes") or [] if node.startswith("model.")]
+    where = f" ({failed[0].rsplit('.', 1)[-1]})" if failed else ""
+    return f"failed after {run['wall_seconds']:,.1f}{where}"
 
 
 def fixed_cost_seconds(latest: dict[str, dict], scale: str) -> tuple[float | None, str | None]:
@@ -121,6 +136,8 @@ def _baseline_cell(document: dict, name: str) -> str:
     base = (document.get("baselines") or {}).get(name)
     if not base or "wall_seconds" not in base:
         return NOT_MEASURED if name != "pandas" else "skipped"
+    if _failed((document.get("runs") or {}).get("full_build") or {}):
+        return f"{base['wall_seconds']:,.1f} (dbt failed)"
     ratio = base.get("ratio_dbt_full_build_over_baseline")
     return f"{base['wall_seconds']:,.1f} (dbt {ratio}×)"
 
@@ -133,13 +150,20 @@ def _equal_cell(document: dict) -> str:
     ]
     if not checks:
         return "–"
+    if all(equal is None for _, equal in checks):
+        return "not compared"
     if all(equal is True for _, equal in checks):
         return "yes"
     return ", ".join(f"{name}: {equal}" for name, equal in checks)
 
 
+def _targets(document: dict) -> list[dict]:
+    # applied here too, for results saved before the runner withheld them itself
+    return withhold_targets(document.get("targets") or [], document.get("runs") or {})
+
+
 def _targets_cell(document: dict) -> str:
-    targets = document.get("targets") or []
+    targets = _targets(document)
     if not targets:
         return "–"
     met = sum(1 for target in targets if target.get("met") is True)
@@ -153,12 +177,17 @@ def scale_row(scale: str, document: dict | None, latest: dict[str, dict]) -> lis
     full, daily = runs.get("full_build") or {}, runs.get("daily_run") or {}
     fixed, _ = fixed_cost_seconds(latest, scale)
     daily_cell = "–"
-    if daily:
+    if daily and _failed(daily):
+        daily_cell = _failed_cell(daily)
+    elif daily:
         daily_cell = f"{daily['wall_seconds']:,.1f} ({100 * daily['ratio_to_full_build']:.0f}%)"
+    elif (document.get("skipped") or {}).get("daily_run"):
+        daily_cell = f"skipped: {document['skipped']['daily_run']}"
+    full_cell = _failed_cell(full) if full and _failed(full) else _seconds(full.get("wall_seconds"))
     return [
         scale,
         f"{int(document['data']['events']):,}",
-        _seconds(full.get("wall_seconds")),
+        full_cell,
         daily_cell,
         _seconds(fixed),
         _mib(full.get("peak_rss_bytes")),
@@ -196,7 +225,7 @@ def render(latest: dict[str, dict]) -> str:
 
     target_rows = []
     for scale in SCALES_SHOWN:
-        for target in (latest.get(scale) or {}).get("targets") or []:
+        for target in _targets(latest.get(scale) or {}):
             met = {True: "met", False: "**not met**", None: "–"}[target.get("met")]
             note = f" ({target['note']})" if target.get("note") else ""
             target_rows.append([scale, target["target"], str(target.get("value")), met + note])

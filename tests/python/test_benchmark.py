@@ -18,6 +18,7 @@ from scripts.benchmark.cli import EXIT_OK, main
 from scripts.benchmark.compare import compare, compare_history
 from scripts.benchmark.dbt_build import read_run_results
 from scripts.benchmark.errors import BenchmarkError
+from scripts.benchmark.runner import withhold_targets
 from scripts.benchmark.summary import (
     SUMMARY_END,
     SUMMARY_START,
@@ -181,6 +182,7 @@ def test_read_run_results_gives_node_timings(tmp_path: Path) -> None:
                         "unique_id": "test.customer_health.x.abc",
                         "status": "fail",
                         "execution_time": 0.5,
+                        "message": "Got 3 results, configured to fail if != 0",
                     },
                 ],
             }
@@ -193,6 +195,7 @@ def test_read_run_results_gives_node_timings(tmp_path: Path) -> None:
         ("model", "success", 1.25, 7),
         ("test", "fail", 0.5, None),
     ]
+    assert nodes[1].message == "Got 3 results, configured to fail if != 0"
 
 
 def test_compare_history_lists_rows_and_scores_that_differ(tmp_path: Path) -> None:
@@ -306,3 +309,56 @@ def test_summary_replaces_the_marked_block_of_the_readme(tmp_path: Path) -> None
     assert (tmp_path / "SUMMARY.md").read_text(encoding="utf-8") == fragment + "\n"
     with pytest.raises(BenchmarkError, match="no <!-- benchmark-summary:start -->"):
         replace_block("no markers", fragment, readme)
+
+
+def test_a_failed_build_shows_as_failed_and_meets_no_target() -> None:
+    """A build that stopped at a failed model has no full-build time: the summary says where
+    it failed, gives no ratio to the baselines, leaves it out of the linear-scaling check and
+    withholds its targets, also those saved as met by an older runner."""
+    latest = {
+        "S": _results("S", 1_000_000, 130.0, 30.0, "2026-01-01T00:00:00+00:00"),
+        "L": _results("L", 100_000_000, 1_441.6, 30.0, "2026-01-01T00:00:00+00:00"),
+    }
+    failed = latest["L"]["runs"]["full_build"]
+    failed |= {
+        "label": "full build",
+        "exit_code": 1,
+        "failed_nodes": [
+            {
+                "unique_id": "model.customer_health.int_account_metrics_computed",
+                "status": "error",
+                "message": "Out of Memory Error",
+            }
+        ],
+    }
+    del latest["L"]["runs"]["daily_run"]
+    latest["L"]["skipped"] = {"daily_run": "the full build failed (exit 1)"}
+    latest["L"]["targets"] = [{"target": "L: within 24 GB", "value": 12.25, "met": True}]
+
+    text = render(latest)
+    row = next(line for line in text.splitlines() if line.startswith("| L |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[2] == "failed after 1,441.6 (int_account_metrics_computed)"
+    assert cells[3] == "skipped: the full build failed (exit 1)"
+    assert "480.5 (dbt failed)" in cells  # the history baseline: full / 3
+    assert cells[-2] == "0 / 1"
+    assert "| L | L: within 24 GB | 12.25 | – (the full build failed (exit 1)) |" in text
+    assert linearity(latest)["not_measured"] == ["M", "L"]
+
+    # results saved before failed_nodes existed: the first model that did not succeed
+    del failed["failed_nodes"]
+    failed["not_ok_nodes"] = [
+        "test.customer_health.not_null_x.abc",
+        "model.customer_health.int_account_metrics_computed",
+    ]
+    assert "failed after 1,441.6 (int_account_metrics_computed)" in render(latest)
+
+
+def test_targets_are_withheld_only_when_a_build_failed() -> None:
+    targets = [{"target": "daily run <= 10% of the full build", "value": 0.05, "met": True}]
+    ok = {"full_build": {"label": "full build", "exit_code": 0}}
+    assert withhold_targets(targets, ok) == targets
+    failed = ok | {"daily_run": {"label": "incremental daily run", "exit_code": 2}}
+    assert withhold_targets(targets, failed) == [
+        targets[0] | {"met": None, "note": "the incremental daily run failed (exit 2)"}
+    ]

@@ -4,9 +4,15 @@
 -- scope at every score date (as_of_date: int_score_dates_spined), over each
 -- metric's trailing window ending on that date. Product activity over windows
 -- comes from int_account_activity_windowed (running sums, no date x window
--- join); invoices, tickets and ratings, a few thousand rows, are joined to the
--- windows. Product metrics come
--- from the account x user x day x event table, never from the raw events.
+-- join), never from the raw events; invoices, tickets and ratings are joined to
+-- the windows and aggregated per account and date.
+-- Each metric row is the fan-out of its account's activity row in the metric's
+-- window to the metrics of that window (a join to a few thousand slots), carrying
+-- its value: built-in values are joined to the activity rows at the grain of
+-- account x date, side by side, and event aggregations read their event's counts
+-- in the same step. The rows used to be a skeleton left-joined to the union of
+-- all values on account, date and metric: at M that one join held the 12 GB
+-- memory limit and spilled 4 GB (DECISIONLOG, Performance).
 -- A null value is missing data (scored per the metric's missing-data policy);
 -- product usage and open tickets default to 0 (no use is data), the others are
 -- missing when there is nothing to measure (no invoice, no resolved ticket...).
@@ -99,6 +105,7 @@ account_activity as (
     select
         accounts_in_scope.account_id,
         accounts_in_scope.as_of_date,
+        accounts_in_scope.created_on,
         accounts_in_scope.seats,
         accounts_in_scope.segment,
         accounts_in_scope.lifecycle_stage,
@@ -121,30 +128,6 @@ account_activity as (
 current_windows as (
     select * from metric_windows
     where period = 'current'
-),
-
-activity_values as (
-    select
-        account_activity.account_id,
-        account_activity.as_of_date,
-        current_windows.metric_id,
-        case current_windows.metric_id
-            when 'active_users' then account_activity.active_users
-            when 'events_per_active_user' then account_activity.event_count
-            when 'days_since_last_activity'
-                then {{ dbt.datediff(
-                    'account_activity.last_activity_date', 'current_windows.as_of_date', 'day'
-                ) }}
-        end as raw_value
-    from current_windows
-    inner join account_activity
-        on
-            current_windows.as_of_date = account_activity.as_of_date
-            and current_windows.period = account_activity.period
-            and current_windows.window_days = account_activity.window_days
-    where current_windows.metric_id in (
-        'active_users', 'events_per_active_user', 'days_since_last_activity'
-    )
 ),
 
 usage_trend_values as (
@@ -301,6 +284,7 @@ event_aggregation_windows as (
         metric_windows.window_start_date,
         metric_windows.window_end_date,
         metric_catalog.measure_type,
+        metric_catalog.normalization,
         metric_catalog.event_name,
         metric_catalog.aggregation
     from metric_windows
@@ -309,56 +293,84 @@ event_aggregation_windows as (
     where metric_catalog.computation = 'event_aggregation'
 ),
 
-event_aggregations as (
+{#- the catalog row's aggregation of its event in a window (0 when none) -#}
+{%- set event_aggregated_value -%}
+cast(
+            case event_aggregation_windows.aggregation
+                when 'count' then coalesce(activity_windowed.event_count, 0)
+                when 'distinct_users' then coalesce(activity_windowed.active_users, 0)
+                when 'distinct_active_days'
+                    then coalesce(activity_windowed.active_day_count, 0)
+            end as {{ type_double() }}
+        )
+{%- endset %}
+
+-- One row per account in scope, date and event-aggregation metric in its current
+-- window, from the account's activity row in that window (segment, stage and the
+-- users active in it come along) and its event's own counts there.
+event_aggregation_current as (
+    select
+        account_activity.account_id,
+        account_activity.as_of_date,
+        account_activity.created_on,
+        account_activity.seats,
+        account_activity.segment,
+        account_activity.lifecycle_stage,
+        account_activity.active_users,
+        event_aggregation_windows.metric_id,
+        event_aggregation_windows.measure_type,
+        event_aggregation_windows.normalization,
+        {{ event_aggregated_value }} as aggregated_value
+    from account_activity
+    inner join event_aggregation_windows
+        on
+            account_activity.as_of_date = event_aggregation_windows.as_of_date
+            and account_activity.period = event_aggregation_windows.period
+            and account_activity.window_days = event_aggregation_windows.window_days
+    left join activity_windowed
+        on
+            account_activity.account_id = activity_windowed.account_id
+            and event_aggregation_windows.event_name = activity_windowed.event_name
+            and event_aggregation_windows.window_days = activity_windowed.window_days
+            and event_aggregation_windows.window_end_date = activity_windowed.window_end_date
+    where account_activity.period = 'current'
+),
+
+-- The window before, for trend metrics: only where the event happened in it. An
+-- account without a row had none, and its trend is missing either way (no
+-- division by 0). Most catalogs have no such metric: the join then reads the
+-- activity rows against an empty window list instead of building them all.
+event_aggregation_previous as (
     select
         activity_windowed.account_id,
         event_aggregation_windows.as_of_date,
         event_aggregation_windows.metric_id,
-        event_aggregation_windows.period,
-        activity_windowed.event_count,
-        activity_windowed.active_users as user_count,
-        activity_windowed.active_day_count
+        event_aggregation_windows.window_start_date,
+        {{ event_aggregated_value }} as aggregated_value
     from activity_windowed
     inner join event_aggregation_windows
         on
             activity_windowed.event_name = event_aggregation_windows.event_name
             and activity_windowed.window_days = event_aggregation_windows.window_days
             and activity_windowed.window_end_date = event_aggregation_windows.window_end_date
+    where event_aggregation_windows.period = 'previous'
 ),
 
-event_aggregation_periods as (
-    select
-        accounts_in_scope.account_id,
-        accounts_in_scope.as_of_date,
-        accounts_in_scope.created_on,
-        event_aggregation_windows.metric_id,
-        event_aggregation_windows.period,
-        event_aggregation_windows.window_start_date,
-        event_aggregation_windows.measure_type,
-        cast(
-            case event_aggregation_windows.aggregation
-                when 'count' then coalesce(event_aggregations.event_count, 0)
-                when 'distinct_users' then coalesce(event_aggregations.user_count, 0)
-                when 'distinct_active_days'
-                    then coalesce(event_aggregations.active_day_count, 0)
-            end as {{ type_double() }}
-        ) as aggregated_value
-    from event_aggregation_windows
-    inner join accounts_in_scope
-        on event_aggregation_windows.as_of_date = accounts_in_scope.as_of_date
-    left join event_aggregations
-        on
-            accounts_in_scope.account_id = event_aggregations.account_id
-            and accounts_in_scope.as_of_date = event_aggregations.as_of_date
-            and event_aggregation_windows.metric_id = event_aggregations.metric_id
-            and event_aggregation_windows.period = event_aggregations.period
-),
-
-event_aggregation_values as (
+event_aggregation_metrics as (
     select
         current_periods.account_id,
         current_periods.as_of_date,
         current_periods.metric_id,
+        current_periods.segment,
+        current_periods.lifecycle_stage,
+        current_periods.measure_type,
+        current_periods.normalization,
+        cast(
+            case current_periods.normalization
+                when 'per_active_user' then current_periods.active_users
+                when 'per_seat' then current_periods.seats
+            end as {{ type_double() }}
+        ) as normalizer_value,
         case
             when current_periods.measure_type <> 'trend'
                 then current_periods.aggregated_value
@@ -368,15 +380,14 @@ event_aggregation_values as (
                     100 * (current_periods.aggregated_value - previous_periods.aggregated_value)
                     / nullif(previous_periods.aggregated_value, 0)
         end as raw_value
-    from event_aggregation_periods as current_periods
-    left join event_aggregation_periods as previous_periods
+    from event_aggregation_current as current_periods
+    left join event_aggregation_previous as previous_periods
         on
             current_periods.account_id = previous_periods.account_id
             and current_periods.as_of_date = previous_periods.as_of_date
             and current_periods.metric_id = previous_periods.metric_id
-            and previous_periods.period = 'previous'
-    where current_periods.period = 'current'
 ),
+
 
 -- Invoices --------------------------------------------------------------------
 
@@ -446,23 +457,6 @@ open_ticket_counts as (
             or cast(tickets.resolved_at as date) > current_windows.as_of_date
         )
     group by 1, 2, 3
-),
-
-open_ticket_values as (
-    select
-        accounts_in_scope.account_id,
-        accounts_in_scope.as_of_date,
-        current_windows.metric_id,
-        coalesce(open_ticket_counts.open_ticket_count, 0) as raw_value
-    from current_windows
-    inner join accounts_in_scope
-        on current_windows.as_of_date = accounts_in_scope.as_of_date
-    left join open_ticket_counts
-        on
-            accounts_in_scope.account_id = open_ticket_counts.account_id
-            and accounts_in_scope.as_of_date = open_ticket_counts.as_of_date
-            and current_windows.metric_id = open_ticket_counts.metric_id
-    where current_windows.metric_id = 'open_tickets_per_user'
 ),
 
 resolved_tickets as (
@@ -567,31 +561,97 @@ csm_rating_values as (
     where csm_ratings_ordered.recency_rank = 1
 ),
 
--- All metrics -----------------------------------------------------------------
+-- Built-in metrics ------------------------------------------------------------
 
-{%- set value_ctes = [
-    'activity_values', 'usage_trend_values', 'onboarding_goal_values',
-    'event_aggregation_values', 'overdue_invoice_values', 'days_to_pay_values',
-    'open_ticket_values', 'resolution_values', 'csat_values', 'csm_contact_values',
-    'csm_rating_values',
+-- The built-in values that are not read off the account's activity row, side by
+-- side: one row per account in scope and date, joined to the activity rows before
+-- they fan out to one row per metric. A new built-in metric adds its value CTE
+-- here (list and join) and its metric_id to macro builtin_metric_ids.
+{%- set account_value_ctes = [
+    ('usage_trend', 'usage_trend_values'),
+    ('onboarding_goal', 'onboarding_goal_values'),
+    ('overdue_invoices', 'overdue_invoice_values'),
+    ('avg_days_to_pay', 'days_to_pay_values'),
+    ('median_resolution_hours', 'resolution_values'),
+    ('avg_csat', 'csat_values'),
+    ('days_since_csm_contact', 'csm_contact_values'),
+    ('csm_rating', 'csm_rating_values'),
 ] %}
 
-metric_values as (
-    {%- for value_cte in value_ctes %}
+account_values as (
     select
-        {{ value_cte }}.account_id,
-        {{ value_cte }}.as_of_date,
-        {{ value_cte }}.metric_id,
-        cast({{ value_cte }}.raw_value as {{ type_double() }}) as raw_value
-    from {{ value_cte }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+        accounts_in_scope.account_id,
+        accounts_in_scope.as_of_date,
+        {%- for metric_id, value_cte in account_value_ctes %}
+        {{ value_cte }}.raw_value as {{ metric_id }},
+        {%- endfor %}
+        -- no open ticket is data: 0
+        coalesce(open_ticket_counts.open_ticket_count, 0) as open_tickets_per_user
+    from accounts_in_scope
+    left join usage_trend_values
+        on
+            accounts_in_scope.account_id = usage_trend_values.account_id
+            and accounts_in_scope.as_of_date = usage_trend_values.as_of_date
+    left join onboarding_goal_values
+        on
+            accounts_in_scope.account_id = onboarding_goal_values.account_id
+            and accounts_in_scope.as_of_date = onboarding_goal_values.as_of_date
+    left join overdue_invoice_values
+        on
+            accounts_in_scope.account_id = overdue_invoice_values.account_id
+            and accounts_in_scope.as_of_date = overdue_invoice_values.as_of_date
+    left join days_to_pay_values
+        on
+            accounts_in_scope.account_id = days_to_pay_values.account_id
+            and accounts_in_scope.as_of_date = days_to_pay_values.as_of_date
+    left join resolution_values
+        on
+            accounts_in_scope.account_id = resolution_values.account_id
+            and accounts_in_scope.as_of_date = resolution_values.as_of_date
+    left join csat_values
+        on
+            accounts_in_scope.account_id = csat_values.account_id
+            and accounts_in_scope.as_of_date = csat_values.as_of_date
+    left join csm_contact_values
+        on
+            accounts_in_scope.account_id = csm_contact_values.account_id
+            and accounts_in_scope.as_of_date = csm_contact_values.as_of_date
+    left join csm_rating_values
+        on
+            accounts_in_scope.account_id = csm_rating_values.account_id
+            and accounts_in_scope.as_of_date = csm_rating_values.as_of_date
+    left join open_ticket_counts
+        on
+            accounts_in_scope.account_id = open_ticket_counts.account_id
+            and accounts_in_scope.as_of_date = open_ticket_counts.as_of_date
 ),
 
--- every catalog metric's current window at every date: a few thousand rows
-metric_slots as (
+-- the account's activity in each current window, with its other built-in values
+account_windows as (
+    select
+        account_activity.account_id,
+        account_activity.as_of_date,
+        account_activity.window_days,
+        account_activity.seats,
+        account_activity.segment,
+        account_activity.lifecycle_stage,
+        account_activity.event_count,
+        account_activity.active_users,
+        account_activity.last_activity_date,
+        {%- for metric_id, value_cte in account_value_ctes %}
+        account_values.{{ metric_id }},
+        {%- endfor %}
+        account_values.open_tickets_per_user
+    from account_activity
+    inner join account_values
+        on
+            account_activity.account_id = account_values.account_id
+            and account_activity.as_of_date = account_values.as_of_date
+    where account_activity.period = 'current'
+),
+
+-- every built-in metric's current window at every date: a few thousand rows
+builtin_metric_slots as (
     select
         current_windows.as_of_date,
         current_windows.window_days,
@@ -601,44 +661,72 @@ metric_slots as (
     from current_windows
     inner join metric_catalog
         on current_windows.metric_id = metric_catalog.metric_id
+    where metric_catalog.computation = 'builtin'
 ),
 
--- one row per account in scope x date x catalog metric, built from the account's
--- activity in the metric's window (one row per window length), so the users
--- active in that window (the per_active_user normalizer) come along without
--- another join of every metric row
-account_metrics as (
+-- one row per account in scope x date x built-in metric, from the account's
+-- activity in the metric's window, so the users active in that window (the
+-- per_active_user normalizer) come along
+builtin_metrics as (
     select
-        account_activity.account_id,
-        account_activity.as_of_date,
-        account_activity.segment,
-        account_activity.lifecycle_stage,
-        metric_slots.metric_id,
-        metric_slots.normalization,
+        account_windows.account_id,
+        account_windows.as_of_date,
+        builtin_metric_slots.metric_id,
+        account_windows.segment,
+        account_windows.lifecycle_stage,
+        builtin_metric_slots.measure_type,
+        builtin_metric_slots.normalization,
         cast(
-            case metric_slots.normalization
-                when 'per_active_user' then account_activity.active_users
-                when 'per_seat' then account_activity.seats
+            case builtin_metric_slots.normalization
+                when 'per_active_user' then account_windows.active_users
+                when 'per_seat' then account_windows.seats
             end as {{ type_double() }}
         ) as normalizer_value,
+        cast(
+            case builtin_metric_slots.metric_id
+                when 'active_users' then account_windows.active_users
+                when 'events_per_active_user' then account_windows.event_count
+                when 'days_since_last_activity'
+                    then {{ dbt.datediff(
+                        'account_windows.last_activity_date', 'account_windows.as_of_date', 'day'
+                    ) }}
+                {%- for metric_id, value_cte in account_value_ctes %}
+                when '{{ metric_id }}' then account_windows.{{ metric_id }}
+                {%- endfor %}
+                when 'open_tickets_per_user' then account_windows.open_tickets_per_user
+            end as {{ type_double() }}
+        ) as raw_value
+    from account_windows
+    inner join builtin_metric_slots
+        on
+            account_windows.as_of_date = builtin_metric_slots.as_of_date
+            and account_windows.window_days = builtin_metric_slots.window_days
+),
+
+-- All metrics -----------------------------------------------------------------
+
+account_metrics as (
+    {%- for metric_cte in ['builtin_metrics', 'event_aggregation_metrics'] %}
+    select
+        {{ metric_cte }}.account_id,
+        {{ metric_cte }}.as_of_date,
+        {{ metric_cte }}.metric_id,
+        {{ metric_cte }}.segment,
+        {{ metric_cte }}.lifecycle_stage,
+        {{ metric_cte }}.normalization,
+        {{ metric_cte }}.normalizer_value,
         case
-            when metric_slots.measure_type = 'boolean' and metric_values.raw_value > 0
+            when {{ metric_cte }}.measure_type = 'boolean' and {{ metric_cte }}.raw_value > 0
                 then 1
-            when metric_slots.measure_type = 'boolean' and metric_values.raw_value <= 0
+            when {{ metric_cte }}.measure_type = 'boolean' and {{ metric_cte }}.raw_value <= 0
                 then 0
-            else metric_values.raw_value
+            else {{ metric_cte }}.raw_value
         end as raw_value
-    from account_activity
-    inner join metric_slots
-        on
-            account_activity.as_of_date = metric_slots.as_of_date
-            and account_activity.window_days = metric_slots.window_days
-    left join metric_values
-        on
-            account_activity.account_id = metric_values.account_id
-            and account_activity.as_of_date = metric_values.as_of_date
-            and metric_slots.metric_id = metric_values.metric_id
-    where account_activity.period = 'current'
+    from {{ metric_cte }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 ),
 
 final as (

@@ -479,14 +479,41 @@ resolved_tickets as (
     where current_windows.metric_id in ('median_resolution_hours', 'avg_csat')
 ),
 
-resolution_values as (
+-- The median from ranks, not a median aggregate: an aggregate holds every value of
+-- every group in memory and cannot spill (at M with a 1.2 GB limit, as at L with
+-- 12 GB, the model ran out of memory), while a window sorts and spills. The one
+-- or two middle values of n have rank k with n <= 2k <= n + 2; their mean is the
+-- interpolated median (percentile_cont 0.5).
+resolution_hours_ranked as (
     select
         resolved_tickets.account_id,
         resolved_tickets.as_of_date,
         resolved_tickets.metric_id,
-        {{ median_value('resolved_tickets.resolution_hours') }} as raw_value
+        resolved_tickets.resolution_hours,
+        row_number() over (
+            partition by resolved_tickets.account_id, resolved_tickets.as_of_date
+            order by resolved_tickets.resolution_hours
+        ) as hours_rank,
+        count(*) over (
+            partition by resolved_tickets.account_id, resolved_tickets.as_of_date
+        ) as resolved_count
     from resolved_tickets
-    where resolved_tickets.metric_id = 'median_resolution_hours'
+    where
+        resolved_tickets.metric_id = 'median_resolution_hours'
+        and resolved_tickets.resolution_hours is not null
+),
+
+resolution_values as (
+    select
+        resolution_hours_ranked.account_id,
+        resolution_hours_ranked.as_of_date,
+        resolution_hours_ranked.metric_id,
+        avg(resolution_hours_ranked.resolution_hours) as raw_value
+    from resolution_hours_ranked
+    where
+        2 * resolution_hours_ranked.hours_rank
+        between resolution_hours_ranked.resolved_count
+        and resolution_hours_ranked.resolved_count + 2
     group by 1, 2, 3
 ),
 

@@ -388,7 +388,6 @@ event_aggregation_metrics as (
             and current_periods.metric_id = previous_periods.metric_id
 ),
 
-
 -- Invoices --------------------------------------------------------------------
 
 billable_invoices as (

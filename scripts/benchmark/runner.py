@@ -107,13 +107,18 @@ def _targets(scale: Scale, runs: dict[str, dict[str, object]], baselines: dict) 
     return withhold_targets(_target_values(scale, runs, baselines), runs)
 
 
+def run_failed(run: dict) -> bool:
+    """Whether a saved build (a `runs` entry) exited with an error."""
+    return run.get("exit_code") not in (0, None)
+
+
 def withhold_targets(targets: list[dict], runs: dict[str, dict[str, object]]) -> list[dict]:
     """The targets, each neither met nor missed (met None, with a note) if a build failed:
     the time, memory and ratios of a half-built warehouse are not the build's."""
     failed = [
         f"the {run['label']} failed (exit {run['exit_code']})"
         for run in runs.values()
-        if run.get("exit_code") not in (0, None)
+        if run_failed(run)
     ]
     if not failed:
         return targets

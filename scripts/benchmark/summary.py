@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from scripts.benchmark.errors import BenchmarkError
-from scripts.benchmark.runner import withhold_targets
+from scripts.benchmark.runner import run_failed, withhold_targets
 
 SCALES_SHOWN = ("S", "M", "L")
 LINEAR_TOLERANCE = 0.20  # largest / smallest variable cost per event <= 1 + this
@@ -64,11 +64,7 @@ def latest_by_scale(results: Iterable[dict]) -> dict[str, dict]:
 def _wall(document: dict, run: str) -> float | None:
     """A run's wall time; None when it did not run or failed (a partial build is no time)."""
     entry = (document.get("runs") or {}).get(run)
-    return float(entry["wall_seconds"]) if entry and not _failed(entry) else None
-
-
-def _failed(run: dict) -> bool:
-    return run.get("exit_code") not in (0, None)
+    return float(entry["wall_seconds"]) if entry and not run_failed(entry) else None
 
 
 def _failed_cell(run: dict) -> str:
@@ -136,7 +132,7 @@ def _baseline_cell(document: dict, name: str) -> str:
     base = (document.get("baselines") or {}).get(name)
     if not base or "wall_seconds" not in base:
         return NOT_MEASURED if name != "pandas" else "skipped"
-    if _failed((document.get("runs") or {}).get("full_build") or {}):
+    if run_failed((document.get("runs") or {}).get("full_build") or {}):
         return f"{base['wall_seconds']:,.1f} (dbt failed)"
     ratio = base.get("ratio_dbt_full_build_over_baseline")
     return f"{base['wall_seconds']:,.1f} (dbt {ratio}×)"
@@ -177,13 +173,15 @@ def scale_row(scale: str, document: dict | None, latest: dict[str, dict]) -> lis
     full, daily = runs.get("full_build") or {}, runs.get("daily_run") or {}
     fixed, _ = fixed_cost_seconds(latest, scale)
     daily_cell = "–"
-    if daily and _failed(daily):
+    if daily and run_failed(daily):
         daily_cell = _failed_cell(daily)
     elif daily:
         daily_cell = f"{daily['wall_seconds']:,.1f} ({100 * daily['ratio_to_full_build']:.0f}%)"
     elif (document.get("skipped") or {}).get("daily_run"):
         daily_cell = f"skipped: {document['skipped']['daily_run']}"
-    full_cell = _failed_cell(full) if full and _failed(full) else _seconds(full.get("wall_seconds"))
+    full_cell = (
+        _failed_cell(full) if full and run_failed(full) else _seconds(full.get("wall_seconds"))
+    )
     return [
         scale,
         f"{int(document['data']['events']):,}",

@@ -62,12 +62,21 @@ class _DbtNamespace:
         return f"'{value}'"
 
 
+def _order_by(columns: list[str]) -> str:
+    return f"order by {', '.join(columns)}"
+
+
+# Dispatched macros that render a clause, not an expression: a function call in
+# their place would not parse.
+_CLAUSES: dict[str, Callable[..., str]] = {"order_for_storage": _order_by}
+
+
 class _Adapter:
     """`adapter.dispatch(name)` returns a placeholder for the dispatched macro."""
 
     @staticmethod
     def dispatch(macro_name: str, macro_namespace: str | None = None) -> Callable[..., str]:
-        return _call(macro_name)
+        return _CLAUSES.get(macro_name) or _call(macro_name)
 
     def __getattr__(self, name: str) -> Callable[..., str]:
         return _call(name)

@@ -84,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
         "progress fails) or test (models and seeds only)",
     )
     run.add_argument(
+        "--account-buckets",
+        type=int,
+        metavar="N",
+        help="var account_buckets of both builds (default: one bucket per 5,000 accounts of "
+        "the scale)",
+    )
+    run.add_argument(
         "--memory-limit", help="DuckDB memory_limit (sets CUSTOMER_HEALTH_DUCKDB_MEMORY)"
     )
     run.add_argument(
@@ -135,8 +142,11 @@ def _run(args: argparse.Namespace) -> int:
     project_dir = args.project_dir.resolve()
     if not (project_dir / "dbt_project.yml").exists():
         raise BenchmarkError(f"{project_dir}: no dbt_project.yml (use --project-dir)")
+    if args.account_buckets is not None and args.account_buckets < 1:
+        raise BenchmarkError(f"--account-buckets {args.account_buckets}: at least 1")
+    scale = SCALES[args.scale]
     options = Options(
-        scale=SCALES[args.scale],
+        scale=scale,
         seed=args.seed,
         end_date=args.end_date,
         project_dir=project_dir,
@@ -150,7 +160,8 @@ def _run(args: argparse.Namespace) -> int:
         fixed_cost=not args.no_fixed_cost,
         dbt_args=[
             arg for kind in args.exclude_resource_type for arg in ("--exclude-resource-type", kind)
-        ],
+        ]
+        + ["--vars", f"{{account_buckets: {args.account_buckets or scale.account_buckets}}}"],
         memory_limit=args.memory_limit,
         profile_top=args.profile_top,
         progress=not args.json_only,

@@ -19,6 +19,7 @@ from scripts.benchmark.compare import compare, compare_history
 from scripts.benchmark.dbt_build import read_run_results
 from scripts.benchmark.errors import BenchmarkError
 from scripts.benchmark.runner import withhold_targets
+from scripts.benchmark.scales import SCALES
 from scripts.benchmark.summary import (
     SUMMARY_END,
     SUMMARY_START,
@@ -49,6 +50,9 @@ def xs_results(tmp_path_factory: pytest.TempPathFactory) -> dict:
             "--results-dir",
             str(root / "results"),
             "--no-fixed-cost",
+            # two account buckets, so that the scores compared are those of a bucketed build
+            "--account-buckets",
+            "2",
             # the project's own tests run elsewhere; this one checks the benchmark
             "--exclude-resource-type",
             "unit_test",
@@ -121,6 +125,11 @@ def test_results_json_has_the_expected_fields(xs_results: dict) -> None:
         assert baseline["wall_seconds"] > 0 and baseline["peak_rss_bytes"] > 0
         assert baseline["ratio_dbt_full_build_over_baseline"] > 0
     assert isinstance(xs_results["targets"], list)
+    assert xs_results["dbt_args"][-2:] == ["--vars", "{account_buckets: 2}"]
+
+
+def test_scales_take_one_account_bucket_per_5000_accounts() -> None:
+    assert [SCALES[name].account_buckets for name in ("XS", "S", "M", "L")] == [1, 1, 2, 20]
 
 
 def test_base_data_is_next_data_without_the_appended_day(xs_results: dict) -> None:

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized=account_bucketed_materialization()) }}
 
 -- Product activity over trailing windows, at every window end the metrics need
 -- (metric_windows: every score date, and the window before it for trends), for
@@ -18,6 +18,7 @@ with
 
 account_user_days as (
     select * from {{ ref('int_account_user_days_aggregated') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 metric_windows as (

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized=account_bucketed_materialization()) }}
 
 -- The raw and normalized value of every catalog metric for every account in
 -- scope at every score date (as_of_date: int_score_dates_spined), over each
@@ -21,6 +21,7 @@ with
 
 accounts as (
     select * from {{ ref('int_accounts_segmented') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 metric_catalog as (
@@ -33,26 +34,32 @@ metric_windows as (
 
 account_user_days as (
     select * from {{ ref('int_account_user_days_aggregated') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 activity_windowed as (
     select * from {{ ref('int_account_activity_windowed') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 users as (
     select * from {{ ref('stg_product__users') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 invoices as (
     select * from {{ ref('stg_billing__invoices') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 tickets as (
     select * from {{ ref('stg_support__tickets') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 csm_ratings as (
     select * from {{ ref('stg_crm__csm_ratings') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 accounts_in_scope as (

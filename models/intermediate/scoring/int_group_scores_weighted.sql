@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized=account_bucketed_materialization()) }}
 
 -- Every measure group of every scored account: its score (the weighted mean of
 -- its metrics that count), its weight in the global score and its share of it.
@@ -14,6 +14,7 @@ with
 
 metric_scores as (
     select * from {{ ref('int_metrics_scored_against_thresholds') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 group_weights as (

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized=account_bucketed_materialization()) }}
 
 -- Every scored metric's part in its account's global score: its share (group
 -- share x its weight within the group; 0 when it does not count), its
@@ -13,10 +13,12 @@ with
 
 metric_scores as (
     select * from {{ ref('int_metrics_scored_against_thresholds') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 group_scores as (
     select * from {{ ref('int_group_scores_weighted') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 shared as (
@@ -78,3 +80,4 @@ final as (
 )
 
 select * from final
+{{ order_for_storage(['account_id', 'metric_id', 'as_of_date']) }}

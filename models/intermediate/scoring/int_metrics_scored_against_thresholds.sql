@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized=account_bucketed_materialization()) }}
 
 -- Every enabled scorecard metric of every account in scope, scored 0-100 against
 -- the thresholds of the scorecard row that applies to its segment and lifecycle
@@ -16,6 +16,7 @@ with
 
 account_metrics as (
     select * from {{ ref('int_account_metrics_computed') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 scorecard as (

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=account_bucketed_materialization('incremental'),
     incremental_strategy=history_incremental_strategy(),
     unique_key='alert_date',
     partition_by=history_partition_by('alert_date'),
@@ -21,10 +21,12 @@ with
 
 health_history as (
     select * from {{ ref('fct_health_score_history') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 metric_history as (
     select * from {{ ref('fct_metric_score_history') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 alert_rules as (

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=account_bucketed_materialization('incremental'),
     incremental_strategy=history_incremental_strategy(),
     unique_key='score_date',
     partition_by=history_partition_by(),
@@ -25,10 +25,12 @@ with
 
 metric_history as (
     select * from {{ ref('fct_metric_score_history') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 health_history as (
     select * from {{ ref('fct_health_score_history') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 score_dates as (

@@ -1,5 +1,5 @@
 {{ config(
-    materialized='incremental',
+    materialized=account_bucketed_materialization('incremental'),
     incremental_strategy=history_incremental_strategy(),
     unique_key='score_date',
     partition_by=history_partition_by(),
@@ -17,6 +17,7 @@ with
 
 metric_contributions as (
     select * from {{ ref('int_metric_contributions_computed') }}
+    where {{ in_account_bucket('account_id') }}
 ),
 
 score_dates as (

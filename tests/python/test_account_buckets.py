@@ -1,0 +1,114 @@
+"""Models built in account buckets (macros/performance/account_buckets.sql) hold the same rows
+as the same models built in one statement.
+
+Demo data are built once with var account_buckets = 1 (one statement per model); the models
+materialized in account buckets (tables, and incremental marts on their first build) are
+copied aside, then rebuilt with account_buckets = 3 on the same warehouse (the marts with
+history_rebuild): each table must equal its copy (`except all` both ways), and dbt's log
+must show the three statements. A bucket count that is not a whole number of at least 1
+fails at compile time with a message naming the var.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.python import dbt_env
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+BUCKETED = (
+    "config.materialized:account_bucketed_table config.materialized:account_bucketed_incremental"
+)
+BUCKETS = 3
+BUCKETED_VARS = f"{{account_buckets: {BUCKETS}, history_rebuild: true}}"
+NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
+
+
+def generate(raw_dir: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            str(PROJECT_DIR / "scripts" / "generate_demo_data.py"),
+            *("--accounts", "60", "--days", "120", "--seed", "11"),
+            *("--end-date", "2026-10-31", "--out", str(raw_dir)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+
+
+def run_dbt(args: list[str], work_dir: Path, raw_dir: Path) -> subprocess.CompletedProcess[str]:
+    return dbt_env.run_dbt(args, PROJECT_DIR, work_dir, raw_dir)
+
+
+def bucketed_models(work_dir: Path, raw_dir: Path) -> list[str]:
+    result = run_dbt(["ls", "--select", BUCKETED, "--output", "name"], work_dir, raw_dir)
+    assert result.returncode == 0, result.stdout[-3000:]
+    return [line for line in result.stdout.split() if line.startswith(("int_", "fct_"))]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    work_dir = tmp_path_factory.mktemp("account_buckets")
+    raw_dir = work_dir / "raw"
+    generate(raw_dir)
+    models = bucketed_models(work_dir, raw_dir)
+    one_statement = run_dbt(
+        ["build", "--select", *(f"+{part}" for part in BUCKETED.split()), *NO_TESTS],
+        work_dir,
+        raw_dir,
+    )
+    assert one_statement.returncode == 0, one_statement.stdout[-5000:]
+    database = work_dir / "warehouse.duckdb"
+    with duckdb.connect(str(database)) as con:
+        for model in models:
+            con.execute(f"create table main.{model}__one_statement as select * from main.{model}")
+    in_buckets = run_dbt(
+        # history_rebuild: the incremental marts' first build is the one made in buckets
+        ["run", "--select", *BUCKETED.split(), "--vars", BUCKETED_VARS],
+        work_dir,
+        raw_dir,
+    )
+    assert in_buckets.returncode == 0, in_buckets.stdout[-5000:]
+    log = (work_dir / "logs" / "dbt.log").read_text()
+    return {"models": models, "db": database, "log": log, "work": work_dir, "raw": raw_dir}
+
+
+def test_the_large_models_are_bucketed(built: dict) -> None:
+    assert {"int_account_activity_windowed", "int_account_metrics_computed"} <= set(built["models"])
+
+
+def test_each_bucket_is_one_statement(built: dict) -> None:
+    for bucket in range(1, BUCKETS + 1):
+        statements = built["log"].count(f"/* account bucket {bucket} of {BUCKETS} */")
+        # every model filters at least one input, in each of its statements
+        assert statements >= len(built["models"]), (bucket, statements)
+
+
+def test_buckets_hold_the_same_rows(built: dict) -> None:
+    with duckdb.connect(str(built["db"]), read_only=True) as con:
+        for model in built["models"]:
+            rows = con.execute(f"select count(*) from main.{model}").fetchone()[0]
+            assert rows > 0, model
+            copy = f"{model}__one_statement"
+            for left, right in ((model, copy), (copy, model)):
+                extra = con.execute(
+                    f"select count(*) from (select * from main.{left} except all "
+                    f"select * from main.{right})"
+                ).fetchone()[0]
+                assert extra == 0, f"{model}: {extra} rows of {left} not in {right}"
+
+
+def test_a_bucket_count_below_one_names_the_var(built: dict) -> None:
+    result = run_dbt(
+        ["compile", "--select", "int_account_activity_windowed", "--vars", "{account_buckets: 0}"],
+        built["work"],
+        built["raw"],
+    )
+    assert result.returncode != 0
+    assert "var account_buckets must be a whole number of at least 1" in result.stdout

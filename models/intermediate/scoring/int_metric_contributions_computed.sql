@@ -79,5 +79,7 @@ final as (
     from costed
 )
 
+-- stored in account, metric and date order (DuckDB): a value next to the same
+-- metric's value of the day before compresses to a few bits (1,712 -> 670 MiB at M)
 select * from final
 {{ order_for_storage(['account_id', 'metric_id', 'as_of_date']) }}

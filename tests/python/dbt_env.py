@@ -37,6 +37,19 @@ def dbt_env(
 
 
 DBT = Path(sys.executable).parent / "dbt"
+GENERATOR = Path(__file__).resolve().parents[2] / "scripts" / "generate_demo_data.py"
+
+
+def generate_demo_data(out_dir: Path, *args: str, timeout: float | None = None) -> Path:
+    """Demo raw files in out_dir from scripts/generate_demo_data.py with the given arguments
+    (--accounts, --days, --seed, --end-date...); a failure raises with the script's output."""
+    subprocess.run(
+        [sys.executable, str(GENERATOR), *args, "--out", str(out_dir)],
+        check=True,
+        capture_output=True,
+        timeout=timeout,
+    )
+    return out_dir
 
 
 def run_dbt(

@@ -12,7 +12,6 @@ fails at compile time with a message naming the var.
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -30,15 +29,9 @@ NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
 
 
 def generate(raw_dir: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            str(PROJECT_DIR / "scripts" / "generate_demo_data.py"),
-            *("--accounts", "60", "--days", "120", "--seed", "11"),
-            *("--end-date", "2026-10-31", "--out", str(raw_dir)),
-        ],
-        check=True,
-        capture_output=True,
+    dbt_env.generate_demo_data(
+        raw_dir,
+        *("--accounts", "60", "--days", "120", "--seed", "11", "--end-date", "2026-10-31"),
     )
 
 

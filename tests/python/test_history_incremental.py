@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.python.dbt_env import dbt_env
+from tests.python.dbt_env import dbt_env, generate_demo_data
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).parent / "dbt"
@@ -46,15 +46,10 @@ HISTORY_KEYS = {
 
 
 def generate(raw_dir: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            str(PROJECT_DIR / "scripts" / "generate_demo_data.py"),
-            *("--accounts", "40", "--days", "150", "--seed", "7"),
-            *("--end-date", END_DATE, "--dirty-fraction", "0", "--out", str(raw_dir)),
-        ],
-        check=True,
-        capture_output=True,
+    generate_demo_data(
+        raw_dir,
+        *("--accounts", "40", "--days", "150", "--seed", "7"),
+        *("--end-date", END_DATE, "--dirty-fraction", "0"),
     )
 
 

@@ -38,7 +38,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.python.dbt_env import dbt_env
+from tests.python.dbt_env import dbt_env, generate_demo_data
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIXTURE_DIR = PROJECT_DIR / "tests" / "fixtures" / "raw_small"
@@ -133,18 +133,7 @@ def copy_project(destination: Path) -> Path:
 
 
 def generate_parquet(out_dir: Path) -> Path:
-    subprocess.run(
-        [
-            sys.executable,
-            str(PROJECT_DIR / "scripts" / "generate_demo_data.py"),
-            *GENERATOR_ARGS,
-            *("--end-date", END_DATE, "--out", str(out_dir)),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return out_dir
+    return generate_demo_data(out_dir, *GENERATOR_ARGS, "--end-date", END_DATE, timeout=120)
 
 
 def combine_raw(generated_dir: Path, out_dir: Path) -> Path:

@@ -5,7 +5,8 @@ Demo data are built once with var account_buckets = 1 (one statement per model);
 materialized in account buckets (tables, and incremental marts on their first build) are
 copied aside, then rebuilt with account_buckets = 3 on the same warehouse (the marts with
 history_rebuild): each table must equal its copy (`except all` both ways), and dbt's log
-must show the three statements. A bucket count that is not a whole number of at least 1
+must show the three statements, each reading one range of account_id whose bounds are the
+staged accounts' ntiles. A bucket count that is not a whole number of at least 1
 fails at compile time with a message naming the var.
 """
 
@@ -81,6 +82,21 @@ def test_each_bucket_is_one_statement(built: dict) -> None:
         statements = built["log"].count(f"/* account bucket {bucket} of {BUCKETS} */")
         # every model filters at least one input, in each of its statements
         assert statements >= len(built["models"]), (bucket, statements)
+
+
+def test_buckets_are_ranges_of_the_staged_accounts(built: dict) -> None:
+    # bounds: the first id of each of 3 ntiles of the 60 staged accounts (20 each)
+    with duckdb.connect(str(built["db"]), read_only=True) as con:
+        staged = con.execute("select account_id from main.stg_crm__accounts order by 1")
+        ids = [row[0] for row in staged.fetchall()]
+    assert len(ids) == 60
+    second, third = ids[20], ids[40]
+    for predicate in (
+        f"(account_id < '{second}' or account_id is null /* account bucket 1 of 3 */)",
+        f"(account_id >= '{second}' and account_id < '{third}' /* account bucket 2 of 3 */)",
+        f"(account_id >= '{third}' /* account bucket 3 of 3 */)",
+    ):
+        assert built["log"].count(predicate) >= len(built["models"]), predicate
 
 
 def test_buckets_hold_the_same_rows(built: dict) -> None:

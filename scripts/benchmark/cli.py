@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--account-buckets",
         type=int,
         metavar="N",
-        help="var account_buckets of both builds (default: one bucket per 5,000 accounts of "
+        help="var account_buckets of both builds (default: one bucket per 1,000 accounts of "
         "the scale)",
     )
     run.add_argument(

@@ -128,8 +128,8 @@ def test_results_json_has_the_expected_fields(xs_results: dict) -> None:
     assert xs_results["dbt_args"][-2:] == ["--vars", "{account_buckets: 2}"]
 
 
-def test_scales_take_one_account_bucket_per_5000_accounts() -> None:
-    assert [SCALES[name].account_buckets for name in ("XS", "S", "M", "L")] == [1, 1, 2, 20]
+def test_scales_take_one_account_bucket_per_1000_accounts() -> None:
+    assert [SCALES[name].account_buckets for name in ("XS", "S", "M", "L")] == [1, 1, 10, 100]
 
 
 def test_base_data_is_next_data_without_the_appended_day(xs_results: dict) -> None:

@@ -86,15 +86,19 @@
     {{ return(run_query(bounds_query).columns[0].values() | list) }}
 {%- endmacro %}
 
+{#- The account columns the compiled SQL filters with in_account_bucket, once each. -#}
+{% macro account_bucket_columns(compiled_sql) -%}
+    {{ return(modules.re.findall(
+        '\\(true /\\* account bucket: (.+?) \\*/\\)', compiled_sql
+    ) | unique | list) }}
+{%- endmacro %}
+
 {#- The model's compiled SQL with its bucket filters set to bucket `bucket` (0-based)
     of the ranges starting at `bounds`. -#}
 {% macro account_bucket_sql(compiled_sql, bucket, bounds) -%}
     {%- set buckets = bounds | length -%}
-    {%- set columns = modules.re.findall(
-        '\\(true /\\* account bucket: (.+?) \\*/\\)', compiled_sql
-    ) | unique | list -%}
     {%- set bucket_sql = namespace(text=compiled_sql) -%}
-    {%- for column in columns -%}
+    {%- for column in account_bucket_columns(compiled_sql) -%}
         {%- set conditions = [] -%}
         {%- if bucket > 0 -%}
             {%- do conditions.append(column ~ ' >= ' ~ dbt.string_literal(bounds[bucket] | replace("'", "''"))) -%}
@@ -118,7 +122,7 @@
     then swapped in for the existing relation (as dbt-duckdb's table does). -#}
 {% macro account_bucketed_build() -%}
     {%- set buckets = account_bucket_count() -%}
-    {%- if buckets > 1 and '/* account bucket: ' not in compiled_code -%}
+    {%- if buckets > 1 and not account_bucket_columns(compiled_code) -%}
         {#- Without a filter every statement would insert every row again. -#}
         {{ exceptions.raise_compiler_error(
             "model " ~ model.name ~ " is materialized in account buckets but reads no input "

@@ -7,7 +7,7 @@
     statement over every account spills the rest to disk (the trailing windows at L
     spilled more than 54 GB). Other engines build a plain table: Spark shuffles by
     account on its own.
-    Buckets are ranges of account_id (the staged accounts' ntiles, account_bucket_bounds),
+    Buckets are ranges of account_id (the usable accounts' ntiles, account_bucket_bounds),
     not hashes: a table built in buckets is then stored range after range, and DuckDB's
     zone maps (each row group's smallest and largest account_id) let the next bucketed
     model read only its own range's row groups. With hash(account_id) % N each
@@ -22,9 +22,6 @@
 {%- endmacro %}
 
 {% macro in_account_bucket(account_column) -%}
-    {#- The bucket bounds are read from the staged accounts when the model is built:
-        ref() here records that dependency for every model that filters by bucket. -#}
-    {%- do ref('stg_crm__accounts') -%}
     {{ return(adapter.dispatch('in_account_bucket', 'customer_health')(account_column)) }}
 {%- endmacro %}
 
@@ -66,19 +63,28 @@
 {%- endmacro %}
 
 {#- The lower bound of each bucket: the first account_id of each of `buckets` ntiles of
-    the staged accounts, in ascending order (fewer when there are fewer accounts). An
-    account_id outside the staged accounts still falls in exactly one bucket: the
-    first runs from below every bound (and holds null ids), the last to above every
-    bound. -#}
+    the usable accounts, in ascending order (fewer when there are fewer accounts). An
+    account_id outside them still falls in exactly one bucket: the first runs from
+    below every bound (and holds null ids), the last to above every bound.
+    The accounts are read from base_crm__accounts_parsed, found in the graph rather
+    than through ref(): a ref would make every unit test of a bucketed model supply
+    it. Every bucketed model descends from it through the product events, so a build
+    has written it before. -#}
 {% macro account_bucket_bounds(buckets) -%}
+    {%- set accounts_node = graph.nodes['model.customer_health.base_crm__accounts_parsed'] -%}
+    {%- set accounts = api.Relation.create(
+        database=accounts_node.database,
+        schema=accounts_node.schema,
+        identifier=accounts_node.alias,
+    ) -%}
     {%- set bounds_query -%}
         select min(account_id) as lower_bound
         from (
             select
                 account_id,
                 ntile({{ buckets }}) over (order by account_id) as bucket
-            from {{ ref('stg_crm__accounts') }}
-            where account_id is not null
+            from {{ accounts }}
+            where reject_reason is null and account_id is not null
         ) as ranked
         group by bucket
         order by lower_bound

@@ -92,6 +92,46 @@
     {{ return(run_query(bounds_query).columns[0].values() | list) }}
 {%- endmacro %}
 
+{#- The buckets of this run: var account_buckets when the run scores the whole history
+    (the first build, or history_rebuild), else as many as the run's share of the
+    history's dates asks for, rounded up: a model's rows grow with the dates it scores,
+    and a daily run scoring 4 dates of 366 in the 100 buckets of a year (L) ran 100
+    statements that each re-read the inputs stored unbucketed (user-days, tickets):
+    the L daily run took 626 s with the windows 134 s, against 86 s in 20 buckets.
+    The dates are read from int_score_dates_spined and the recorded history from
+    fct_health_score_history, both found in dbt's graph (as in account_bucket_bounds). -#}
+{% macro account_bucket_count_for_run(buckets) -%}
+    {%- set history_node = graph.nodes['model.customer_health.fct_health_score_history'] -%}
+    {%- set history = adapter.get_relation(
+        database=history_node.database,
+        schema=history_node.schema,
+        identifier=history_node.alias,
+    ) -%}
+    {%- if buckets == 1 or history is none or var('history_rebuild') -%}
+        {{ return(buckets) }}
+    {%- endif -%}
+    {%- set dates_node = graph.nodes['model.customer_health.int_score_dates_spined'] -%}
+    {%- set score_dates = api.Relation.create(
+        database=dates_node.database,
+        schema=dates_node.schema,
+        identifier=dates_node.alias,
+    ) -%}
+    {%- set dates_query -%}
+        select
+            (select count(*) from {{ score_dates }}) as run_dates,
+            (select count(distinct score_date) from {{ history }}) as recorded_dates
+    {%- endset -%}
+    {%- set counts = run_query(dates_query).rows[0] -%}
+    {%- set run_dates = counts[0] | int -%}
+    {%- set history_dates = [counts[1] | int, run_dates, 1] | max -%}
+    {%- set run_buckets = [(buckets * run_dates / history_dates) | round(0, 'ceil') | int, 1] | max -%}
+    {%- do log(
+        model.name ~ ": " ~ run_buckets ~ " account bucket(s) of " ~ buckets ~ " for "
+        ~ run_dates ~ " score date(s) of " ~ history_dates
+    ) -%}
+    {{ return(run_buckets) }}
+{%- endmacro %}
+
 {#- The account columns the compiled SQL filters with in_account_bucket, once each. -#}
 {% macro account_bucket_columns(compiled_sql) -%}
     {{ return(modules.re.findall(
@@ -151,6 +191,7 @@
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
+    {%- set buckets = account_bucket_count_for_run(buckets) -%}
     {%- set bounds = account_bucket_bounds(buckets) if buckets > 1 else [] -%}
     {%- if bounds | length < 2 -%}
         {%- set bounds = [none] -%}

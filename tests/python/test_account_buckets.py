@@ -69,8 +69,27 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
         raw_dir,
     )
     assert in_buckets.returncode == 0, in_buckets.stdout[-5000:]
-    log = (work_dir / "logs" / "dbt.log").read_text()
-    return {"models": models, "db": database, "log": log, "work": work_dir, "raw": raw_dir}
+    log_file = work_dir / "logs" / "dbt.log"
+    log = log_file.read_text()
+    with duckdb.connect(str(database)) as con:
+        for model in models:
+            con.execute(f"create table main.{model}__in_buckets as select * from main.{model}")
+    # A daily run: the history now exists, so the run scores only its lookback dates
+    daily = run_dbt(
+        ["run", "--select", "int_score_dates_spined+", "--vars", f"{{account_buckets: {BUCKETS}}}"],
+        work_dir,
+        raw_dir,
+    )
+    assert daily.returncode == 0, daily.stdout[-5000:]
+    daily_log = log_file.read_text()[len(log) :]
+    return {
+        "models": models,
+        "db": database,
+        "log": log,
+        "daily_log": daily_log,
+        "work": work_dir,
+        "raw": raw_dir,
+    }
 
 
 def test_the_large_models_are_bucketed(built: dict) -> None:
@@ -102,15 +121,30 @@ def test_buckets_are_ranges_of_the_staged_accounts(built: dict) -> None:
 def test_buckets_hold_the_same_rows(built: dict) -> None:
     with duckdb.connect(str(built["db"]), read_only=True) as con:
         for model in built["models"]:
-            rows = con.execute(f"select count(*) from main.{model}").fetchone()[0]
+            rows = con.execute(f"select count(*) from main.{model}__in_buckets").fetchone()[0]
             assert rows > 0, model
-            copy = f"{model}__one_statement"
-            for left, right in ((model, copy), (copy, model)):
+            in_buckets, copy = f"{model}__in_buckets", f"{model}__one_statement"
+            for left, right in ((in_buckets, copy), (copy, in_buckets)):
                 extra = con.execute(
                     f"select count(*) from (select * from main.{left} except all "
                     f"select * from main.{right})"
                 ).fetchone()[0]
                 assert extra == 0, f"{model}: {extra} rows of {left} not in {right}"
+
+
+def test_a_daily_run_takes_the_buckets_of_its_share_of_the_dates(built: dict) -> None:
+    with duckdb.connect(str(built["db"]), read_only=True) as con:
+        run_dates = con.execute("select count(*) from main.int_score_dates_spined").fetchone()[0]
+        recorded = con.execute(
+            "select count(distinct score_date) from main.fct_health_score_history"
+        ).fetchone()[0]
+    # 3 buckets for the 120 dates of the rebuild; the lookback's 3 take ceil(3 * 3 / 120) = 1
+    assert (run_dates, recorded) == (3, 120)
+    assert f"of {BUCKETS} */" not in built["daily_log"]
+    assert "/* account bucket 1 of 1 */" in built["daily_log"]
+    for model in ("int_account_activity_windowed", "int_account_metrics_computed"):
+        line = f"{model}: 1 account bucket(s) of 3 for 3 score date(s) of 120"
+        assert line in built["daily_log"], model
 
 
 def test_a_bucket_count_below_one_names_the_var(built: dict) -> None:

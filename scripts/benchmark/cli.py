@@ -145,6 +145,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.account_buckets is not None and args.account_buckets < 1:
         raise BenchmarkError(f"--account-buckets {args.account_buckets}: at least 1")
     scale = SCALES[args.scale]
+    account_buckets = args.account_buckets or scale.account_buckets
     options = Options(
         scale=scale,
         seed=args.seed,
@@ -161,7 +162,8 @@ def _run(args: argparse.Namespace) -> int:
         dbt_args=[
             arg for kind in args.exclude_resource_type for arg in ("--exclude-resource-type", kind)
         ]
-        + ["--vars", f"{{account_buckets: {args.account_buckets or scale.account_buckets}}}"],
+        + ["--vars", f"{{account_buckets: {account_buckets}}}"],
+        account_buckets=account_buckets,
         memory_limit=args.memory_limit,
         profile_top=args.profile_top,
         progress=not args.json_only,

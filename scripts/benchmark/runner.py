@@ -47,6 +47,7 @@ class Options:
     daily_run: bool = True
     fixed_cost: bool = True
     dbt_args: list[str] = field(default_factory=list)
+    account_buckets: int | None = None  # var account_buckets of dbt_args; None: the scale's rule
     memory_limit: str | None = None
     profile_top: int = 0
     progress: bool = True
@@ -173,7 +174,8 @@ def run_benchmark(options: Options) -> dict[str, object]:
     results: dict[str, object] = {
         "schema_version": RESULTS_SCHEMA_VERSION,
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "scale": options.scale.as_dict(),
+        "scale": options.scale.as_dict()
+        | {"account_buckets": options.account_buckets or options.scale.account_buckets},
         "seed": options.seed,
         "project_dir": str(options.project_dir),
         "dbt_args": options.dbt_args,

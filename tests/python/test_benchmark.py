@@ -126,6 +126,8 @@ def test_results_json_has_the_expected_fields(xs_results: dict) -> None:
         assert baseline["ratio_dbt_full_build_over_baseline"] > 0
     assert isinstance(xs_results["targets"], list)
     assert xs_results["dbt_args"][-2:] == ["--vars", "{account_buckets: 2}"]
+    # --account-buckets 2 overrides the XS rule (1), in the recorded scale too
+    assert xs_results["scale"]["account_buckets"] == 2
 
 
 def test_scales_take_one_account_bucket_per_1000_accounts() -> None:

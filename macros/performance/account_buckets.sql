@@ -139,6 +139,11 @@
     ) | unique | list) }}
 {%- endmacro %}
 
+{#- A bucket bound (an account_id) as a SQL string literal, its quotes doubled. -#}
+{% macro account_bound_literal(bound) -%}
+    {{ return(dbt.string_literal(bound | replace("'", "''"))) }}
+{%- endmacro %}
+
 {#- The model's compiled SQL with its bucket filters set to bucket `bucket` (0-based)
     of the ranges starting at `bounds`. -#}
 {% macro account_bucket_sql(compiled_sql, bucket, bounds) -%}
@@ -147,10 +152,10 @@
     {%- for column in account_bucket_columns(compiled_sql) -%}
         {%- set conditions = [] -%}
         {%- if bucket > 0 -%}
-            {%- do conditions.append(column ~ ' >= ' ~ dbt.string_literal(bounds[bucket] | replace("'", "''"))) -%}
+            {%- do conditions.append(column ~ ' >= ' ~ account_bound_literal(bounds[bucket])) -%}
         {%- endif -%}
         {%- if bucket < buckets - 1 -%}
-            {%- do conditions.append(column ~ ' < ' ~ dbt.string_literal(bounds[bucket + 1] | replace("'", "''"))) -%}
+            {%- do conditions.append(column ~ ' < ' ~ account_bound_literal(bounds[bucket + 1])) -%}
         {%- endif -%}
         {%- set predicate = conditions | join(' and ') if conditions else 'true' -%}
         {%- if bucket == 0 -%}

@@ -62,21 +62,33 @@
     {{ return('account_bucketed_' ~ materialization) }}
 {%- endmacro %}
 
+{#- The relation of one of this project's models, from dbt's graph: the materialization
+    reads a model without ref(), which would make every unit test of a bucketed model
+    supply it as an input. -#}
+{% macro graph_model_relation(model_name) -%}
+    {%- set node = graph.nodes.get('model.customer_health.' ~ model_name) -%}
+    {%- if node is none -%}
+        {{ exceptions.raise_compiler_error(
+            "account buckets read model " ~ model_name ~ ", which is not in the project "
+            ~ "(disabled or renamed?): restore it, or set var account_buckets to 1"
+        ) }}
+    {%- endif -%}
+    {{ return(api.Relation.create(
+        database=node.database,
+        schema=node.schema,
+        identifier=node.alias,
+    )) }}
+{%- endmacro %}
+
 {#- The lower bound of each bucket: the first account_id of each of `buckets` ntiles of
     the usable accounts, in ascending order (fewer when there are fewer accounts). An
     account_id outside them still falls in exactly one bucket: the first runs from
     below every bound (and holds null ids), the last to above every bound.
-    The accounts are read from base_crm__accounts_parsed, found in the graph rather
-    than through ref(): a ref would make every unit test of a bucketed model supply
-    it. Every bucketed model descends from it through the product events, so a build
+    The accounts are read from base_crm__accounts_parsed (graph_model_relation).
+    Every bucketed model descends from it through the product events, so a build
     has written it before. -#}
 {% macro account_bucket_bounds(buckets) -%}
-    {%- set accounts_node = graph.nodes['model.customer_health.base_crm__accounts_parsed'] -%}
-    {%- set accounts = api.Relation.create(
-        database=accounts_node.database,
-        schema=accounts_node.schema,
-        identifier=accounts_node.alias,
-    ) -%}
+    {%- set accounts = graph_model_relation('base_crm__accounts_parsed') -%}
     {%- set bounds_query -%}
         select min(account_id) as lower_bound
         from (
@@ -99,23 +111,13 @@
     statements that each re-read the inputs stored unbucketed (user-days, tickets):
     the L daily run took 626 s with the windows 134 s, against 86 s in 20 buckets.
     The dates are read from int_score_dates_spined and the recorded history from
-    fct_health_score_history, both found in dbt's graph (as in account_bucket_bounds). -#}
+    fct_health_score_history (graph_model_relation). -#}
 {% macro account_bucket_count_for_run(buckets) -%}
-    {%- set history_node = graph.nodes['model.customer_health.fct_health_score_history'] -%}
-    {%- set history = adapter.get_relation(
-        database=history_node.database,
-        schema=history_node.schema,
-        identifier=history_node.alias,
-    ) -%}
+    {%- set history = load_cached_relation(graph_model_relation('fct_health_score_history')) -%}
     {%- if buckets == 1 or history is none or var('history_rebuild') -%}
         {{ return(buckets) }}
     {%- endif -%}
-    {%- set dates_node = graph.nodes['model.customer_health.int_score_dates_spined'] -%}
-    {%- set score_dates = api.Relation.create(
-        database=dates_node.database,
-        schema=dates_node.schema,
-        identifier=dates_node.alias,
-    ) -%}
+    {%- set score_dates = graph_model_relation('int_score_dates_spined') -%}
     {%- set dates_query -%}
         select
             (select count(*) from {{ score_dates }}) as run_dates,

@@ -6,8 +6,9 @@ materialized in account buckets (tables, and incremental marts on their first bu
 copied aside, then rebuilt with account_buckets = 3 on the same warehouse (the marts with
 history_rebuild): each table must equal its copy (`except all` both ways), and dbt's log
 must show the three statements, each reading one range of account_id whose bounds are the
-staged accounts' ntiles. A bucket count that is not a whole number of at least 1
-fails at compile time with a message naming the var.
+staged accounts' ntiles. A daily run after that (the history recorded, 3 lookback dates of
+120) builds in ceil(3 x 3 / 120) = 1 bucket. A bucket count that is not a whole number of
+at least 1 fails at compile time with a message naming the var.
 """
 
 from __future__ import annotations

@@ -113,8 +113,11 @@
     The dates are read from int_score_dates_spined and the recorded history from
     fct_health_score_history (graph_model_relation). -#}
 {% macro account_bucket_count_for_run(buckets) -%}
+    {%- if buckets == 1 or var('history_rebuild') -%}
+        {{ return(buckets) }}
+    {%- endif -%}
     {%- set history = load_cached_relation(graph_model_relation('fct_health_score_history')) -%}
-    {%- if buckets == 1 or history is none or var('history_rebuild') -%}
+    {%- if history is none -%}
         {{ return(buckets) }}
     {%- endif -%}
     {%- set score_dates = graph_model_relation('int_score_dates_spined') -%}

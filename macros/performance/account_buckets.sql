@@ -62,24 +62,6 @@
     {{ return('account_bucketed_' ~ materialization) }}
 {%- endmacro %}
 
-{#- The relation of one of this project's models, from dbt's graph: the materialization
-    reads a model without ref(), which would make every unit test of a bucketed model
-    supply it as an input. -#}
-{% macro graph_model_relation(model_name) -%}
-    {%- set node = graph.nodes.get('model.customer_health.' ~ model_name) -%}
-    {%- if node is none -%}
-        {{ exceptions.raise_compiler_error(
-            "account buckets read model " ~ model_name ~ ", which is not in the project "
-            ~ "(disabled or renamed?): restore it, or set var account_buckets to 1"
-        ) }}
-    {%- endif -%}
-    {{ return(api.Relation.create(
-        database=node.database,
-        schema=node.schema,
-        identifier=node.alias,
-    )) }}
-{%- endmacro %}
-
 {#- The lower bound of each bucket: the first account_id of each of `buckets` ntiles of
     the usable accounts, in ascending order (fewer when there are fewer accounts). An
     account_id outside them still falls in exactly one bucket: the first runs from
@@ -88,7 +70,9 @@
     Every bucketed model descends from it through the product events, so a build
     has written it before. -#}
 {% macro account_bucket_bounds(buckets) -%}
-    {%- set accounts = graph_model_relation('base_crm__accounts_parsed') -%}
+    {%- set accounts = graph_model_relation(
+        'base_crm__accounts_parsed', 'account buckets (var account_buckets > 1)'
+    ) -%}
     {%- set bounds_query -%}
         select min(account_id) as lower_bound
         from (
@@ -116,11 +100,14 @@
     {%- if buckets == 1 or var('history_rebuild') -%}
         {{ return(buckets) }}
     {%- endif -%}
-    {%- set history = load_cached_relation(graph_model_relation('fct_health_score_history')) -%}
+    {%- set reader = 'account buckets (var account_buckets > 1)' -%}
+    {%- set history = load_cached_relation(
+        graph_model_relation('fct_health_score_history', reader)
+    ) -%}
     {%- if history is none -%}
         {{ return(buckets) }}
     {%- endif -%}
-    {%- set score_dates = graph_model_relation('int_score_dates_spined') -%}
+    {%- set score_dates = graph_model_relation('int_score_dates_spined', reader) -%}
     {%- set dates_query -%}
         select
             (select count(*) from {{ score_dates }}) as run_dates,

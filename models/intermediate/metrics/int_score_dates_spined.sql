@@ -9,11 +9,15 @@
 -- dates after its last score_date minus var history_lookback_days are scored:
 -- a daily run computes the new days, not the whole year again.
 
-{%- set history_relation = adapter.get_relation(
-    database=this.database,
-    schema=this.schema,
-    identifier='fct_health_score_history',
-) %}
+{#- The recorded history, found where dbt builds it (its own schema and alias), not
+    through ref(): the history is built from these dates. dbt's graph is empty while
+    it parses the project. -#}
+{%- set history_relation = none %}
+{%- if execute %}
+    {%- set history_relation = load_cached_relation(
+        graph_model_relation('fct_health_score_history', 'int_score_dates_spined')
+    ) %}
+{%- endif %}
 {%- set grain_days = history_grain_days() %}
 
 with

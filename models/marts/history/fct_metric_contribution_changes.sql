@@ -47,6 +47,16 @@ dates_read as (
     from score_dates
 ),
 
+health_read as (
+    select
+        health_history.account_id,
+        health_history.score_date,
+        health_history.computed_score
+    from health_history
+    inner join dates_read
+        on health_history.score_date = dates_read.read_date
+),
+
 metrics_read as (
     select
         metric_history.account_id,
@@ -64,7 +74,7 @@ account_keys as (
     select
         history_accounts.account_id,
         row_number() over (order by history_accounts.account_id) as account_key
-    from (select distinct health_history.account_id from health_history) as history_accounts
+    from (select distinct health_read.account_id from health_read) as history_accounts
 ),
 
 metric_keys as (
@@ -77,12 +87,12 @@ metric_keys as (
 health_keyed as (
     select
         account_keys.account_key,
-        health_history.score_date,
-        health_history.computed_score
-    from health_history
+        health_read.score_date,
+        health_read.computed_score
+    from health_read
     inner join account_keys
-        on health_history.account_id = account_keys.account_id
-    where health_history.computed_score is not null
+        on health_read.account_id = account_keys.account_id
+    where health_read.computed_score is not null
 ),
 
 metrics_keyed as (

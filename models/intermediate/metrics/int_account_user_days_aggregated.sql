@@ -1,9 +1,25 @@
-{{ config(materialized='table') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy=history_incremental_strategy(),
+    unique_key='activity_date',
+    partition_by=history_partition_by('activity_date'),
+    on_schema_change='fail',
+) }}
 
 -- The one scan of the raw product events: every product metric is derived from
 -- this table (account x user x day x event name), never from the events again.
 -- Distinct users over a window cannot be summed from daily distinct counts, hence
 -- the user grain.
+-- Incremental: a run aggregates again only the days from the last recorded
+-- activity_date minus var history_lookback_days, plus any earlier day whose
+-- staged events no longer match its recorded rows (events per event name and a
+-- checksum of their accounts and users), and replaces those days. Late or
+-- corrected events are counted on the day they belong to, and the unchanged
+-- days, nearly all, are only fingerprinted (aggregating all of them took 44.9 s
+-- of the 408 s L daily run).
+-- A day that lost all its events keeps its rows (a day is replaced by the rows
+-- inserted for it): assert_user_days_add_up_to_staged_events fails on it, and
+-- --full-refresh rebuilds the table. var history_rebuild aggregates every day.
 
 with
 
@@ -11,14 +27,68 @@ events as (
     select * from {{ ref('stg_product__events') }}
 ),
 
+{%- if is_incremental() and not var('history_rebuild') %}
+
+recorded as (
+    select * from {{ this }}
+),
+
+staged_fingerprints as (
+    {{ day_event_fingerprints('events', 'occurred_on', '1') }}
+),
+
+recorded_fingerprints as (
+    {{ day_event_fingerprints('recorded', 'activity_date', 'recorded.event_count') }}
+),
+
+lookback_start as (
+    select
+        cast({{ dbt.dateadd(
+            'day', '-' ~ var('history_lookback_days'), 'max(recorded.activity_date)'
+        ) }} as date) as first_lookback_date
+    from recorded
+),
+
+fingerprints_compared as (
+    {{ day_event_fingerprints_compared('staged_fingerprints', 'recorded_fingerprints') }}
+),
+
+-- the lookback days, and every earlier day with an event name added, gone, or
+-- counted or spread over users differently
+days_aggregated as (
+    select fingerprints_compared.activity_date
+    from fingerprints_compared
+    cross join lookback_start
+    where
+        fingerprints_compared.is_changed
+        or fingerprints_compared.activity_date >= lookback_start.first_lookback_date
+        or lookback_start.first_lookback_date is null
+    group by 1
+),
+
+events_read as (
+    select events.*
+    from events
+    inner join days_aggregated
+        on events.occurred_on = days_aggregated.activity_date
+),
+
+{%- else %}
+
+events_read as (
+    select * from events
+),
+
+{%- endif %}
+
 aggregated as (
     select
-        events.account_id,
-        events.user_id,
-        events.occurred_on as activity_date,
-        events.event_name,
+        events_read.account_id,
+        events_read.user_id,
+        events_read.occurred_on as activity_date,
+        events_read.event_name,
         count(*) as event_count
-    from events
+    from events_read
     group by 1, 2, 3, 4
 ),
 

@@ -5,10 +5,21 @@
 -- was recorded keeps its rows and fails here; dbt build --full-refresh --select
 -- int_account_user_days_aggregated+ rebuilds them from the staged events.
 
+{#- The staged events are read without ref(), so that the user-days are the test's
+    only parent: with ref(), `dbt build --select staging` would also select it (dbt
+    selects a test when any parent is selected) and compare the new staged events
+    with user-days not rebuilt yet. dbt's graph is empty while it parses. -#}
+{%- set staged_events = 'stg_product__events' %}
+{%- if execute %}
+    {%- set staged_events = graph_model_relation(
+        'stg_product__events', 'assert_user_days_add_up_to_staged_events'
+    ) %}
+{%- endif %}
+
 with
 
 events as (
-    select * from {{ ref('stg_product__events') }}
+    select * from {{ staged_events }}
 ),
 
 user_days as (

@@ -63,7 +63,8 @@ fingerprints_compared as (
 ),
 
 -- the lookback days, and every earlier day with an event name added, gone, or
--- counted or spread over users differently
+-- counted or spread over users differently (with no recorded rows, every day:
+-- each staged pair lacks its recorded side)
 days_aggregated as (
     select fingerprints_compared.activity_date
     from fingerprints_compared
@@ -71,7 +72,6 @@ days_aggregated as (
     where
         fingerprints_compared.is_changed
         or fingerprints_compared.activity_date >= lookback_start.first_lookback_date
-        or lookback_start.first_lookback_date is null
     group by 1
 ),
 

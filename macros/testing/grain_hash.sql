@@ -19,3 +19,25 @@
 {% macro spark__grain_hash(columns) %}
     {{- return('xxhash64(' ~ columns | join(', ') ~ ')') -}}
 {% endmacro %}
+
+{#- A 64-bit hash of every column of a row, for counting the distinct rows of a raw
+    table without grouping by all its columns. relation_alias names the table in the
+    query's from clause, which must read that one table. Returns none where no such
+    hash is known. -#}
+{% macro whole_row_hash(relation_alias) %}
+    {{- return(adapter.dispatch('whole_row_hash', 'customer_health')(relation_alias)) -}}
+{% endmacro %}
+
+{% macro default__whole_row_hash(relation_alias) %}
+    {{- return(none) -}}
+{% endmacro %}
+
+{% macro duckdb__whole_row_hash(relation_alias) %}
+    {#- a table alias is the row as a struct on DuckDB; hash(*) does not parse -#}
+    {{- return('hash(' ~ relation_alias ~ ')') -}}
+{% endmacro %}
+
+{% macro spark__whole_row_hash(relation_alias) %}
+    {#- Spark expands * inside a function's arguments -#}
+    {{- return('xxhash64(*)') -}}
+{% endmacro %}

@@ -3,11 +3,58 @@
     an identical copy of another raw row. Counts straight from the source, not from
     the staging models' own bookkeeping, so a model that drops a row cannot hide it.
     Returns one row with the four numbers when
-    raw_rows <> staged_rows + quarantined_rows + removed_duplicate_rows. -#}
+    raw_rows <> staged_rows + quarantined_rows + removed_duplicate_rows.
+    Where the engine has a whole_row_hash, a raw row whose hash no other row shares
+    is distinct without comparing it; only the rows whose hash repeats are compared
+    column by column (at L, 100M events: about 15 s instead of 25 s alone). -#}
 {% test reconciles_with_source(model, source_name, table_name, quarantine_model) %}
+{%- set row_hash = whole_row_hash('raw_table') -%}
 
 with
 
+{% if row_hash %}
+-- the hash is taken in a projection of its own: Spark expands * only there
+raw_row_hashes as (
+    select
+        hashed.row_hash,
+        count(*) as row_count
+    from (
+        select {{ row_hash }} as row_hash
+        from {{ source(source_name, table_name) }} as raw_table
+    ) as hashed
+    group by 1
+),
+
+raw_rows as (
+    select coalesce(sum(row_count), 0) as row_count from raw_row_hashes
+),
+
+-- the hash is a function of the row, so carrying it changes no row's distinctness
+rows_of_repeated_hashes_distinct as (
+    select distinct hashed.*
+    from (
+        select
+            raw_table.*,
+            {{ row_hash }} as row_hash
+        from {{ source(source_name, table_name) }} as raw_table
+    ) as hashed
+    where
+        hashed.row_hash in (
+            select raw_row_hashes.row_hash
+            from raw_row_hashes
+            where raw_row_hashes.row_count > 1
+        )
+),
+
+distinct_raw_rows as (
+    select
+        (
+            select count(*) from raw_row_hashes
+            where raw_row_hashes.row_count = 1
+        )
+        + (select count(*) from rows_of_repeated_hashes_distinct) as row_count
+),
+{% else %}
 raw_rows as (
     select count(*) as row_count from {{ source(source_name, table_name) }}
 ),
@@ -18,6 +65,7 @@ distinct_raw_rows as (
         select distinct * from {{ source(source_name, table_name) }}
     ) as distinct_rows
 ),
+{% endif %}
 
 staged_rows as (
     select count(*) as row_count from {{ model }}

@@ -29,7 +29,7 @@ EXPECTED_ROWS = {
     "crm.accounts": (21, 4, 16, 1),
     "crm.csm_ratings": (19, 5, 13, 1),
     "product.users": (19, 6, 12, 1),
-    "product.events": (22, 6, 13, 3),
+    "product.events": (23, 6, 13, 4),
     "billing.invoices": (24, 4, 19, 1),
     "support.tickets": (20, 4, 15, 1),
 }
@@ -80,7 +80,7 @@ EXPECTED_REASONS = {
         "conflicting_duplicate": (1, 1),
     },
     "product.events": {
-        "missing_key": (1, 1),  # a blank event_id
+        "missing_key": (1, 2),  # a blank event_id, with an identical copy
         "missing_account_id": (1, 1),
         "missing_user_id": (1, 1),
         "missing_event_name": (1, 1),
@@ -301,4 +301,4 @@ def test_reconciliation_fails_when_rows_are_dropped_silently(tmp_path: Path) -> 
                 f' from "{schema}"."{table}"',
             )
         )
-    assert failing_rows == {(22, 6, 10, 3), (20, 1, 15, 1)}
+    assert failing_rows == {(23, 6, 10, 4), (20, 1, 15, 1)}

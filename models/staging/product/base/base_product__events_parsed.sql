@@ -3,13 +3,23 @@
     of that same account. Reasons and the conflicting-duplicate rule:
     _product__models.yml, which also says why the raw text is kept on rejected rows
     only (measured in DECISIONLOG.md, Performance).
-    The parse-and-check steps run twice: over every raw row, and again over the few
-    rows whose event_id occurs more than once, to rank their usable versions. One
-    chain read by both the ranking and the output would be buffered whole by DuckDB
-    (a CTE that two steps read is materialized): at L, 100M wide rows spilled to disk
-    and the model took 133 s instead of 87 s (DECISIONLOG.md, Performance). -#}
+    Only a raw row whose event_id (trimmed) is missing or on more than one raw row
+    can have an exact copy or a competing version, so the raw rows are split in two:
+    the rows of a unique event_id are parsed as they are (one copy each), the others
+    are collapsed into distinct rows and their usable versions ranked. Grouping every
+    raw row by its five values was a third of the model's work at M, for nothing
+    (DECISIONLOG.md, Performance). The parse-and-check steps run once per part, in
+    one Jinja loop: one chain read by both the ranking and the output would be
+    buffered whole by DuckDB (a CTE that two steps read is materialized). -#}
 {%- set checked_at = 'cast(' ~ dbt.current_timestamp() ~ ' as ' ~ dbt.type_timestamp() ~ ')' -%}
 {%- set raw_columns = ['event_id', 'account_id', 'user_id', 'event_name', 'occurred_at'] -%}
+{#- An event_id as parsed below, '' when missing: a join key that matches missing ids
+    too. <column> stands for the raw column it is computed from. -#}
+{%- set event_key = "coalesce(trim(cast(<column> as " ~ dbt.type_string() ~ ")), '')" -%}
+{%- set decided_columns = [
+    'event_id_raw', 'account_id_raw', 'user_id_raw', 'event_name_raw', 'occurred_at_raw',
+    'raw_copies', 'event_id', 'account_id', 'user_id', 'event_name', 'occurred_at',
+] -%}
 
 with
 
@@ -48,36 +58,46 @@ usable_users as (
     where reject_reason is null
 ),
 
--- event_ids (trimmed, as parsed below) on more than one raw row: a superset of the
--- keys with competing usable versions, and a small one
-repeated_event_ids as (
-    select nullif(trim(cast(event_id as {{ dbt.type_string() }})), '') as event_id
+-- event_ids (trimmed, as parsed below; '' when missing) on more than one raw row:
+-- the only keys that can have exact copies or competing versions, and few
+repeated_event_keys as (
+    select {{ event_key | replace('<column>', 'event_id') }} as event_key
     from source_for_repeated_ids
     group by 1
     having count(*) > 1
 ),
 
-all_raw_rows as (
-    select * from source
+-- raw rows whose event_id (or lack of one) is on no other raw row: one copy each
+single_raw_rows as (
+    select source.*
+    from source
+    left join repeated_event_keys
+        on
+            {{ event_key | replace('<column>', 'source.event_id') }}
+            = repeated_event_keys.event_key
+    where repeated_event_keys.event_key is null
 ),
 
+-- the rest: the rows of a repeated event_id, or of a missing one on several rows
 repeated_raw_rows as (
     select source_for_repeated_rows.*
     from source_for_repeated_rows
-    inner join repeated_event_ids
+    inner join repeated_event_keys
         on
-            nullif(trim(cast(source_for_repeated_rows.event_id as {{ dbt.type_string() }})), '')
-            = repeated_event_ids.event_id
+            {{ event_key | replace('<column>', 'source_for_repeated_rows.event_id') }}
+            = repeated_event_keys.event_key
 ),
-{% for rows in ['all', 'repeated'] %}
+{% for rows in ['single', 'repeated'] %}
 {{ rows }}_exact_duplicates_collapsed as (
     select
         {%- for column in raw_columns %}
         cast({{ column }} as {{ dbt.type_string() }}) as {{ column }}_raw,
         {%- endfor %}
-        count(*) as raw_copies
+        {{ '1' if rows == 'single' else 'count(*)' }} as raw_copies
     from {{ rows }}_raw_rows
+    {%- if rows == 'repeated' %}
     group by 1, 2, 3, 4, 5
+    {%- endif %}
 ),
 
 {{ rows }}_values_trimmed as (
@@ -159,36 +179,46 @@ winning_versions as (
     where version_rank = 1
 ),
 
--- a usable row loses when its event_id has a winner that is another raw row (a
+-- a usable row of a repeated event_id loses when the winner is another raw row (a
 -- usable row has all five raw values, so plain equality compares them)
-rows_decided as (
+repeated_rows_decided as (
     select
-        {%- for column in raw_columns %}
-        all_references_checked.{{ column }}_raw,
+        {%- for column in decided_columns %}
+        repeated_references_checked.{{ column }},
         {%- endfor %}
-        all_references_checked.raw_copies,
-        all_references_checked.event_id,
-        all_references_checked.account_id,
-        all_references_checked.user_id,
-        all_references_checked.event_name,
-        all_references_checked.occurred_at,
         coalesce(
-            all_references_checked.checked_reject_reason,
+            repeated_references_checked.checked_reject_reason,
             case
                 when
                     winning_versions.event_id is not null
                     and not (
                         {%- for column in raw_columns %}
-                        all_references_checked.{{ column }}_raw
+                        repeated_references_checked.{{ column }}_raw
                         = winning_versions.{{ column }}_raw{{ ' and' if not loop.last }}
                         {%- endfor %}
                     )
                     then 'conflicting_duplicate'
             end
         ) as reject_reason
-    from all_references_checked
+    from repeated_references_checked
     left join winning_versions
-        on all_references_checked.event_id = winning_versions.event_id
+        on repeated_references_checked.event_id = winning_versions.event_id
+),
+
+-- a unique event_id has no other version to lose to
+single_rows_decided as (
+    select
+        {%- for column in decided_columns %}
+        {{ column }},
+        {%- endfor %}
+        checked_reject_reason as reject_reason
+    from single_references_checked
+),
+
+rows_decided as (
+    select * from single_rows_decided
+    union all
+    select * from repeated_rows_decided
 ),
 
 final as (

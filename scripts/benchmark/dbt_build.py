@@ -2,7 +2,10 @@
 
 Each work directory holds its own DuckDB file, dbt target and log paths and DuckDB temp
 directory (the environment variables profiles.yml and the sources read), so benchmark runs never
-touch the project's warehouse or target/.
+touch the project's warehouse or target/. The sources read the raw data through a symlink of the
+work directory, pointed at the base data for the full build and at the next day's data for the
+daily run: the raw path dbt sees stays the same, as it does in production, so the daily run's
+partial parse is not invalidated by a changed environment variable (the source YAMLs read it).
 """
 
 from __future__ import annotations
@@ -48,12 +51,24 @@ class WorkDir:
     def tmp(self) -> Path:
         return self.root / "duckdb_tmp"
 
+    @property
+    def raw(self) -> Path:
+        """A symlink to the raw data directory of the current build (see point_raw_at)."""
+        return self.root / "raw"
+
+    def point_raw_at(self, raw_dir: Path) -> None:
+        """Point the raw symlink at raw_dir, replacing the previous target in one step."""
+        staged = self.root / "raw.next"
+        staged.unlink(missing_ok=True)
+        staged.symlink_to(raw_dir.resolve(), target_is_directory=True)
+        staged.replace(self.raw)
+
     def create(self) -> WorkDir:
         for path in (self.root, self.target, self.logs, self.tmp):
             path.mkdir(parents=True, exist_ok=True)
         return self
 
-    def env(self, raw_dir: Path, project_dir: Path, memory_limit: str | None) -> dict[str, str]:
+    def env(self, project_dir: Path, memory_limit: str | None) -> dict[str, str]:
         env = dict(os.environ)
         env.update(
             {
@@ -63,7 +78,8 @@ class WorkDir:
                 "DBT_TARGET_PATH": str(self.target.resolve()),
                 "DBT_LOG_PATH": str(self.logs.resolve()),
                 "CUSTOMER_HEALTH_DUCKDB_TMP": str(self.tmp.resolve()),
-                "CUSTOMER_HEALTH_RAW_DIR": str(raw_dir.resolve()),
+                # the link itself, not its target: the path must not change between builds
+                "CUSTOMER_HEALTH_RAW_DIR": str(self.raw.absolute()),
                 "CUSTOMER_HEALTH_RAW_FORMAT": "parquet",
             }
         )
@@ -101,6 +117,7 @@ class BuildResult:
     nodes: list[NodeTiming] = field(default_factory=list)
     duckdb_file_bytes: int = 0
     events: int = 0
+    raw_dir: Path | None = None  # what the work directory's raw symlink pointed at
 
     @property
     def status_counts(self) -> dict[str, int]:
@@ -126,6 +143,7 @@ class BuildResult:
         return {
             "label": self.label,
             "command": self.measured.command,
+            "raw_dir": str(self.raw_dir) if self.raw_dir else None,
             "exit_code": self.measured.exit_code,
             "wall_seconds": round(wall, 3),
             "dbt_elapsed_seconds": (
@@ -214,10 +232,11 @@ def run_build(
     command = [dbt_executable(), "build", "--project-dir", str(project_dir), *extra_args]
     slug = label.split(" ")[0].replace("/", "_")
     (work.target / "run_results.json").unlink(missing_ok=True)  # never read a stale one
+    work.point_raw_at(raw_dir)
     measured = run_measured(
         command,
         output_path=work.root / f"dbt_{slug}.out",
-        env=work.env(raw_dir, project_dir, memory_limit),
+        env=work.env(project_dir, memory_limit),
         cwd=project_dir,
     )
     if not (work.target / "run_results.json").exists():
@@ -233,6 +252,7 @@ def run_build(
         nodes=nodes,
         duckdb_file_bytes=database_bytes(work.database),
         events=events,
+        raw_dir=raw_dir.resolve(),
     )
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from scripts.benchmark.cli import EXIT_OK, main
 from scripts.benchmark.compare import compare, compare_history
-from scripts.benchmark.dbt_build import read_run_results
+from scripts.benchmark.dbt_build import WorkDir, read_run_results
 from scripts.benchmark.errors import BenchmarkError
 from scripts.benchmark.runner import withhold_targets
 from scripts.benchmark.scales import SCALES
@@ -128,6 +128,28 @@ def test_results_json_has_the_expected_fields(xs_results: dict) -> None:
     assert xs_results["dbt_args"][-2:] == ["--vars", "{account_buckets: 2}"]
     # --account-buckets 2 overrides the XS rule (1), in the recorded scale too
     assert xs_results["scale"]["account_buckets"] == 2
+
+
+def test_builds_read_each_data_set_through_the_same_raw_path(tmp_path: Path) -> None:
+    """A daily run in production reads the same raw location: a changed path would make
+    dbt re-parse the source YAMLs, which read it from the environment."""
+    work = WorkDir(tmp_path / "work").create()
+    paths = []
+    for name in ("base", "next"):
+        data = tmp_path / "data" / name
+        data.mkdir(parents=True)
+        (data / "events.parquet").write_text(name, encoding="utf-8")
+        work.point_raw_at(data)
+        raw = Path(work.env(PROJECT_DIR, None)["CUSTOMER_HEALTH_RAW_DIR"])
+        assert (raw / "events.parquet").read_text(encoding="utf-8") == name
+        paths.append(raw)
+    assert paths[0] == paths[1] == work.raw.absolute()
+
+
+def test_results_record_the_data_each_build_read(xs_results: dict) -> None:
+    runs, data = xs_results["runs"], xs_results["data"]
+    assert runs["full_build"]["raw_dir"] == data["base_dir"]
+    assert runs["daily_run"]["raw_dir"] == data["next_dir"]
 
 
 def test_scales_take_one_account_bucket_per_1000_accounts() -> None:

@@ -119,7 +119,8 @@
     {%- set run_buckets = [(buckets * run_dates / history_dates) | round(0, 'ceil') | int, 1] | max -%}
     {%- do log(
         model.name ~ ": " ~ run_buckets ~ " account bucket(s) of " ~ buckets ~ " for "
-        ~ run_dates ~ " score date(s) of " ~ history_dates
+        ~ run_dates ~ " score date(s) of " ~ history_dates,
+        info=true
     ) -%}
     {{ return(run_buckets) }}
 {%- endmacro %}

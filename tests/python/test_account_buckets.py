@@ -38,7 +38,8 @@ def generate(raw_dir: Path) -> None:
 
 
 def run_dbt(args: list[str], work_dir: Path, raw_dir: Path) -> subprocess.CompletedProcess[str]:
-    return dbt_env.run_dbt(args, PROJECT_DIR, work_dir, raw_dir)
+    # dbt.log at debug: the tests read the statements dbt ran (the project logs at info)
+    return dbt_env.run_dbt([*args, "--log-level-file", "debug"], PROJECT_DIR, work_dir, raw_dir)
 
 
 def bucketed_models(work_dir: Path, raw_dir: Path) -> list[str]:

@@ -5,6 +5,7 @@ shape as the real macros; the real SQL is checked by `dbt build`.
 """
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -84,6 +85,8 @@ class _Adapter:
 
 dbt = _DbtNamespace()
 adapter = _Adapter()
+# when the dbt invocation started (a UTC datetime); any fixed time renders alike
+run_started_at = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 class _Relation:

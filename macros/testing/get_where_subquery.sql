@@ -1,12 +1,18 @@
 {% macro get_where_subquery(relation) -%}
-    {#- dbt's own macro (a test's `where` config as a subquery), with one placeholder:
-        __rescored_dates__ stands for the dates this run (re)wrote in an incremental
-        history mart, so that a daily run tests its new rows, not the whole history
-        again (every date was tested on the run that wrote it). -#}
+    {#- dbt's own macro (a test's `where` config as a subquery), with two placeholders
+        for incremental models, so that a daily run tests the rows it wrote, not the
+        whole table again (every row was tested on the run that wrote it):
+        __rescored_dates__, the dates this run (re)wrote in a history mart, and
+        __days_last_aggregated__, the days the latest run wrote in the user-days. -#}
     {%- set where = config.get('where') -%}
     {%- if where -%}
         {%- if '__rescored_dates__' in where -%}
             {%- set where = where | replace('__rescored_dates__', rescored_dates_predicate(relation)) -%}
+        {%- endif -%}
+        {%- if '__days_last_aggregated__' in where -%}
+            {%- set where = where | replace(
+                '__days_last_aggregated__', days_last_aggregated_predicate(relation)
+            ) -%}
         {%- endif -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery
@@ -40,4 +46,16 @@
         database=relation.database, schema=relation.schema, identifier='int_score_dates_spined'
     ) -%}
     {{ date_column }} >= (select min(as_of_date) from {{ score_dates }} where is_history_date)
+{%- endmacro %}
+
+{% macro days_last_aggregated_predicate(relation) -%}
+    {#- The row's activity_date is a day the latest run aggregated (the rows with the
+        latest aggregated_at): all the rows of those days, the ones kept from earlier
+        runs too, so that a day written twice would fail a grain test. Every day on a
+        full build. -#}
+    activity_date in (
+        select latest_days.activity_date
+        from {{ relation }} as latest_days
+        where latest_days.aggregated_at = (select max(runs.aggregated_at) from {{ relation }} as runs)
+    )
 {%- endmacro %}

@@ -6,10 +6,12 @@ user of its account, one removed, and every event of one day removed. An increme
 must then hold exactly the staged events per account, user, day and event name, except the
 day that lost every event, which keeps its rows: the data test
 assert_user_days_add_up_to_staged_events fails on it, and a --full-refresh repairs it.
+The grain test reads the days the latest run aggregated, and all of their rows.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -21,6 +23,8 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 SELECT = "+int_account_user_days_aggregated"
 USER_DAYS = "main.int_account_user_days_aggregated"
 DATA_TEST = "assert_user_days_add_up_to_staged_events"
+GRAIN_TEST = "int_account_user_days_aggregated,test_name:unique_combination_of_columns"
+COLUMNS = "account_id, user_id, activity_date, event_name, event_count"
 EXPECTED = """
     select account_id, user_id, occurred_on as activity_date, event_name, count(*) as event_count
     from main.stg_product__events
@@ -46,9 +50,9 @@ def differences(database: Path) -> list[tuple]:
         return con.execute(
             f"""
             (select 'missing' as side, * from ({EXPECTED})
-             except select 'missing', * from {USER_DAYS})
+             except select 'missing', {COLUMNS} from {USER_DAYS})
             union all
-            (select 'extra', * from {USER_DAYS}
+            (select 'extra', {COLUMNS} from {USER_DAYS}
              except select 'extra', * from ({EXPECTED}))
             order by 3, 2
             """
@@ -136,6 +140,70 @@ def test_incremental_run_counts_changed_days(
     assert {(side, str(row_day)) for side, _, _, row_day, *_ in found} == {
         ("extra", days["emptied"])
     }, found[:10]
+
+
+def days_last_aggregated(database: Path) -> set[str]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {
+            str(day)
+            for (day,) in con.execute(
+                f"select distinct activity_date from {USER_DAYS}"
+                f" where aggregated_at = (select max(aggregated_at) from {USER_DAYS})"
+            ).fetchall()
+        }
+
+
+def test_latest_run_stamps_the_days_it_aggregated(
+    changed_run: tuple[Path, Path, dict[str, str]],
+) -> None:
+    work, _, days = changed_run
+    database = work / "warehouse.duckdb"
+    stamped = days_last_aggregated(database)
+    with duckdb.connect(str(database), read_only=True) as con:
+        all_days = {
+            str(day)
+            for (day,) in con.execute(f"select distinct activity_date from {USER_DAYS}").fetchall()
+        }
+        (runs,) = con.execute(f"select count(distinct aggregated_at) from {USER_DAYS}").fetchone()
+    # the three changed days, not the emptied one (nothing was written for it), nor the
+    # unchanged days before the lookback, which keep the first run's stamp
+    assert {days["added"], days["moved"], days["removed"]} <= stamped
+    assert days["emptied"] not in stamped
+    assert len(stamped) < len(all_days) / 2 and runs == 2
+
+
+def test_grain_test_reads_every_row_of_the_days_last_aggregated(
+    changed_run: tuple[Path, Path, dict[str, str]], tmp_path: Path
+) -> None:
+    """A row repeated in a day the latest run wrote fails the grain test, even when the
+    repeat is a leftover of an earlier run; a day the latest run did not write is not read
+    again (the run that wrote it tested it)."""
+    work, raw_dir, days = changed_run
+    copy = tmp_path / "dbt"
+    shutil.copytree(work, copy, ignore=shutil.ignore_patterns("logs", "duckdb_tmp"))
+    database = copy / "warehouse.duckdb"
+    outcomes = {}
+    for case, day in (("last aggregated", days["moved"]), ("not read again", None)):
+        with duckdb.connect(str(database)) as con:
+            con.execute(f"delete from {USER_DAYS} where aggregated_at < '2000-01-01'")
+            day_filter = (
+                f"activity_date = date '{day}'"
+                if day
+                else f"aggregated_at < (select max(aggregated_at) from {USER_DAYS})"
+            )
+            # a copy of one row of that day, stamped long before any run
+            inserted = con.execute(
+                f"""
+                insert into {USER_DAYS}
+                select * replace (timestamp '1999-12-31' as aggregated_at)
+                from {USER_DAYS} where {day_filter} order by all limit 1
+                """
+            ).fetchone()
+            assert inserted == (1,), case
+        result = run_dbt(["test", "--select", GRAIN_TEST], PROJECT_DIR, copy, raw_dir)
+        assert "TOTAL=1" in result.stdout, result.stdout[-3000:]  # the one grain test ran
+        outcomes[case] = result.returncode
+    assert outcomes == {"last aggregated": 1, "not read again": 0}, outcomes
 
 
 def test_data_test_names_a_day_that_lost_every_event(

@@ -1,3 +1,5 @@
+{#- when this dbt invocation started (UTC): the same for every row the run writes -#}
+{%- set run_started = run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') -%}
 {{ config(
     materialized='incremental',
     incremental_strategy=history_incremental_strategy(),
@@ -101,8 +103,13 @@ aggregated as (
     group by 1, 2, 3, 4
 ),
 
+-- when this run aggregated the day: the grain test reads only the days of the
+-- latest aggregation (__days_last_aggregated__), not the whole table every run
 final as (
-    select * from aggregated
+    select
+        *,
+        cast('{{ run_started }}' as {{ dbt.type_timestamp() }}) as aggregated_at
+    from aggregated
 )
 
 select * from final

@@ -1,9 +1,10 @@
 {% macro get_where_subquery(relation) -%}
-    {#- dbt's own macro (a test's `where` config as a subquery), with two placeholders
+    {#- dbt's own macro (a test's `where` config as a subquery), with three placeholders
         for incremental models, so that a daily run tests the rows it wrote, not the
         whole table again (every row was tested on the run that wrote it):
-        __rescored_dates__, the dates this run (re)wrote in a history mart, and
-        __days_last_aggregated__, the days the latest run wrote in the user-days. -#}
+        __rescored_dates__, the dates this run (re)wrote in a history mart,
+        __days_last_aggregated__, the days the latest run wrote in the user-days, and
+        __events_last_parsed__, the event_ids the latest run decided in staging. -#}
     {%- set where = config.get('where') -%}
     {%- if where -%}
         {%- if '__rescored_dates__' in where -%}
@@ -13,6 +14,9 @@
             {%- set where = where | replace(
                 '__days_last_aggregated__', days_last_aggregated_predicate(relation)
             ) -%}
+        {%- endif -%}
+        {%- if '__events_last_parsed__' in where -%}
+            {%- set where = where | replace('__events_last_parsed__', events_last_parsed_predicate()) -%}
         {%- endif -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery
@@ -57,5 +61,20 @@
         select latest_days.activity_date
         from {{ relation }} as latest_days
         where latest_days.aggregated_at = (select max(runs.aggregated_at) from {{ relation }} as runs)
+    )
+{%- endmacro %}
+
+{% macro events_last_parsed_predicate() -%}
+    {#- The row's event_id is one whose rows the latest run of base_product__events_parsed
+        decided (the rows with the latest parsed_at): all the rows of an event_id are in
+        one key bucket, decided and written together, so a duplicate made by that run is
+        read whole. Every event_id on a full build. -#}
+    {%- set events_parsed = graph_model_relation(
+        'base_product__events_parsed', '__events_last_parsed__'
+    ) -%}
+    event_id in (
+        select latest_events.event_id
+        from {{ events_parsed }} as latest_events
+        where latest_events.parsed_at = (select max(runs.parsed_at) from {{ events_parsed }} as runs)
     )
 {%- endmacro %}

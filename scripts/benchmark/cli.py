@@ -162,7 +162,11 @@ def _run(args: argparse.Namespace) -> int:
         dbt_args=[
             arg for kind in args.exclude_resource_type for arg in ("--exclude-resource-type", kind)
         ]
-        + ["--vars", f"{{account_buckets: {account_buckets}}}"],
+        + [
+            "--vars",
+            f"{{account_buckets: {account_buckets}, "
+            f"events_key_buckets: {scale.events_key_buckets}}}",
+        ],
         account_buckets=account_buckets,
         memory_limit=args.memory_limit,
         profile_top=args.profile_top,

@@ -10,6 +10,10 @@ from datetime import date
 # README "Performance"). At M (models only, 12 GB): 2 buckets of 5,000 accounts 310.7 s,
 # 10 of 1,000 221.8 s, 20 of 500 221.7 s, 60 of 167 290.5 s (DECISIONLOG, Performance).
 ACCOUNTS_PER_BUCKET = 1_000
+# Raw events per key bucket of the staged events (var events_key_buckets): a daily run
+# parses again the buckets its new events fall in, about this many rows per new event,
+# and compares every bucket's fingerprint; the power of two nearest events / 10.
+EVENTS_PER_KEY_BUCKET = 10
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,11 @@ class Scale:
         """The var account_buckets the benchmark builds this scale with."""
         return max(1, math.ceil(self.accounts / ACCOUNTS_PER_BUCKET))
 
+    @property
+    def events_key_buckets(self) -> int:
+        """The var events_key_buckets the benchmark builds this scale with."""
+        return 2 ** max(0, round(math.log2(self.approx_events / EVENTS_PER_KEY_BUCKET)))
+
     def as_dict(self) -> dict[str, object]:
         return {
             "name": self.name,
@@ -33,6 +42,7 @@ class Scale:
             "days": self.days,
             "approx_events": self.approx_events,
             "account_buckets": self.account_buckets,
+            "events_key_buckets": self.events_key_buckets,
         }
 
 

@@ -125,7 +125,10 @@ def test_results_json_has_the_expected_fields(xs_results: dict) -> None:
         assert baseline["wall_seconds"] > 0 and baseline["peak_rss_bytes"] > 0
         assert baseline["ratio_dbt_full_build_over_baseline"] > 0
     assert isinstance(xs_results["targets"], list)
-    assert xs_results["dbt_args"][-2:] == ["--vars", "{account_buckets: 2}"]
+    assert xs_results["dbt_args"][-2:] == [
+        "--vars",
+        "{account_buckets: 2, events_key_buckets: 1024}",
+    ]
     # --account-buckets 2 overrides the XS rule (1), in the recorded scale too
     assert xs_results["scale"]["account_buckets"] == 2
 
@@ -154,6 +157,15 @@ def test_results_record_the_data_each_build_read(xs_results: dict) -> None:
 
 def test_scales_take_one_account_bucket_per_1000_accounts() -> None:
     assert [SCALES[name].account_buckets for name in ("XS", "S", "M", "L")] == [1, 1, 10, 100]
+
+
+def test_scales_take_about_one_key_bucket_per_10_events() -> None:
+    assert [SCALES[name].events_key_buckets for name in ("XS", "S", "M", "L")] == [
+        2**10,
+        2**17,
+        2**20,
+        2**23,
+    ]
 
 
 def test_base_data_is_next_data_without_the_appended_day(xs_results: dict) -> None:

@@ -89,6 +89,17 @@ adapter = _Adapter()
 run_started_at = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+class _Flags:
+    """dbt's command-line flags as a plain `dbt build` sets them (no --empty, no
+    --full-refresh)."""
+
+    EMPTY = False
+    FULL_REFRESH = False
+
+
+flags = _Flags()
+
+
 class _Relation:
     """`api.Relation.create(...)` renders as a schema-qualified name."""
 

@@ -219,6 +219,25 @@ def test_unique_event_id_test_reads_the_buckets_written_last(
     assert unique_test() == 1
 
 
+def test_an_empty_run_keeps_every_row(builds: dict[str, Path], tmp_path: Path) -> None:
+    """dbt's --empty reads no source rows: an incremental run must not take that for every
+    raw row gone."""
+    work_dir = tmp_path / "work"
+    work_dir.mkdir()
+    database = work_dir / "warehouse.duckdb"
+    shutil.copy(builds["incremental"], database)
+    before = query(database, f"select count(*), max(parsed_at) from {BASE}")
+    result = dbt_env.run_dbt(
+        ["run", "--select", "base_product__events_parsed", "--empty"],
+        PROJECT_DIR,
+        work_dir,
+        FIXTURE_DIR,
+        raw_format="csv",
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert query(database, f"select count(*), max(parsed_at) from {BASE}") == before
+
+
 def test_a_table_from_before_is_refused_with_the_fix(tmp_path: Path) -> None:
     raw_dir = tmp_path / "raw"
     shutil.copytree(FIXTURE_DIR, raw_dir)

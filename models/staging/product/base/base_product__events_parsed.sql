@@ -52,11 +52,14 @@
     'raw_copies', 'event_id', 'account_id', 'user_id', 'event_name', 'occurred_at',
     'key_bucket', 'raw_row_checksum',
 ] -%}
+{#- With --empty the sources read no rows: every recorded bucket would look emptied, so
+    an empty run decides nothing and writes nothing, as a full build would. -#}
+{%- set deciding_changes = is_incremental() and not flags.EMPTY -%}
 {{- require_recorded_column('key_bucket', 'base_product__events_parsed+') }}
 
 with
 
-{% if is_incremental() -%}
+{% if deciding_changes -%}
 -- each read of a large table is its own import, so that no step buffers another's
 source_fingerprinted as (
     select * from {{ source('product', 'events') }}
@@ -109,7 +112,7 @@ usable_users as (
     from users_parsed
     where reject_reason is null
 ),
-{% if is_incremental() %}
+{% if deciding_changes %}
 -- Which buckets to decide again ------------------------------------------------
 
 -- each bucket's raw rows, as counted and summed by the rows recorded for it
@@ -422,7 +425,7 @@ rows_stamped as (
         cast('{{ run_started }}' as {{ dbt.type_timestamp() }}) as parsed_at
     from rows_decided
 ),
-{% if is_incremental() %}
+{% if deciding_changes %}
 -- a tombstone per emptied bucket: deletes its rows, is not inserted
 tombstones as (
     select
@@ -445,7 +448,7 @@ tombstones as (
 {% endif %}
 final as (
     select * from rows_stamped
-    {%- if is_incremental() %}
+    {%- if deciding_changes %}
     union all
     select * from tombstones
     {%- endif %}

@@ -16,7 +16,9 @@
             ) -%}
         {%- endif -%}
         {%- if '__events_last_parsed__' in where -%}
-            {%- set where = where | replace('__events_last_parsed__', events_last_parsed_predicate()) -%}
+            {%- set where = where | replace(
+                '__events_last_parsed__', events_last_parsed_predicate()
+            ) -%}
         {%- endif -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery

@@ -12,12 +12,17 @@
         {%- endif -%}
         {%- if '__days_last_aggregated__' in where -%}
             {%- set where = where | replace(
-                '__days_last_aggregated__', days_last_aggregated_predicate(relation)
+                '__days_last_aggregated__',
+                keys_last_written_predicate(relation, 'activity_date', 'aggregated_at')
             ) -%}
         {%- endif -%}
         {%- if '__events_last_parsed__' in where -%}
+            {%- set events_parsed = graph_model_relation(
+                'base_product__events_parsed', '__events_last_parsed__'
+            ) -%}
             {%- set where = where | replace(
-                '__events_last_parsed__', events_last_parsed_predicate()
+                '__events_last_parsed__',
+                keys_last_written_predicate(events_parsed, 'event_id', 'parsed_at')
             ) -%}
         {%- endif -%}
         {%- set filtered -%}
@@ -54,29 +59,18 @@
     {{ date_column }} >= (select min(as_of_date) from {{ score_dates }} where is_history_date)
 {%- endmacro %}
 
-{% macro days_last_aggregated_predicate(relation) -%}
-    {#- The row's activity_date is a day the latest run aggregated (the rows with the
-        latest aggregated_at): all the rows of those days, the ones kept from earlier
-        runs too, so that a day written twice would fail a grain test. Every day on a
-        full build. -#}
-    activity_date in (
-        select latest_days.activity_date
-        from {{ relation }} as latest_days
-        where latest_days.aggregated_at = (select max(runs.aggregated_at) from {{ relation }} as runs)
-    )
-{%- endmacro %}
-
-{% macro events_last_parsed_predicate() -%}
-    {#- The row's event_id is one whose rows the latest run of base_product__events_parsed
-        decided (the rows with the latest parsed_at): all the rows of an event_id are in
-        one key bucket, decided and written together, so a duplicate made by that run is
-        read whole. Every event_id on a full build. -#}
-    {%- set events_parsed = graph_model_relation(
-        'base_product__events_parsed', '__events_last_parsed__'
-    ) -%}
-    event_id in (
-        select latest_events.event_id
-        from {{ events_parsed }} as latest_events
-        where latest_events.parsed_at = (select max(runs.parsed_at) from {{ events_parsed }} as runs)
+{% macro keys_last_written_predicate(stamped_relation, key_column, stamp_column) -%}
+    {#- The row's key_column value is one of the keys that the latest run wrote in
+        stamped_relation (the rows with its latest stamp_column): every row of those keys,
+        the ones left from earlier runs too, so that a key written twice fails a grain
+        test. Every key after a full build. The user-days (keys: activity_date, stamped
+        aggregated_at) are their own stamped relation; stg_product__events is tested on
+        the event_ids stamped parsed_at in base_product__events_parsed. -#}
+    {{ key_column }} in (
+        select latest_keys.{{ key_column }}
+        from {{ stamped_relation }} as latest_keys
+        where
+            latest_keys.{{ stamp_column }}
+            = (select max(runs.{{ stamp_column }}) from {{ stamped_relation }} as runs)
     )
 {%- endmacro %}

@@ -1,5 +1,3 @@
-{#- when this dbt invocation started (UTC): the same for every row the run writes -#}
-{%- set run_started = run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') -%}
 {{ config(
     materialized='incremental',
     incremental_strategy=history_incremental_strategy(),
@@ -108,7 +106,7 @@ aggregated as (
 final as (
     select
         *,
-        cast('{{ run_started }}' as {{ dbt.type_timestamp() }}) as aggregated_at
+        {{ run_started_timestamp() }} as aggregated_at
     from aggregated
 )
 

@@ -18,7 +18,6 @@
     and users of this run, and decides again only the buckets that differ, replacing
     their rows (strategy replace_key_buckets; a bucket left without raw rows is sent
     as a tombstone, raw_copies = 0, and so emptied). -#}
-{%- set run_started = run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') -%}
 {{ config(
     materialized=events_staging_materialization(),
     incremental_strategy='replace_key_buckets',
@@ -422,7 +421,7 @@ rows_stamped as (
         rows_decided.reject_reason,
         rows_decided.key_bucket,
         rows_decided.raw_row_checksum,
-        cast('{{ run_started }}' as {{ dbt.type_timestamp() }}) as parsed_at
+        {{ run_started_timestamp() }} as parsed_at
     from rows_decided
 ),
 {% if deciding_changes %}
@@ -441,7 +440,7 @@ tombstones as (
         cast(null as {{ dbt.type_string() }}) as reject_reason,
         buckets_decided.key_bucket,
         cast(null as {{ dbt.type_bigint() }}) as raw_row_checksum,
-        cast('{{ run_started }}' as {{ dbt.type_timestamp() }}) as parsed_at
+        {{ run_started_timestamp() }} as parsed_at
     from buckets_decided
     where buckets_decided.is_emptied
 ),

@@ -12,7 +12,10 @@
 -- then a running sum per account reads the counts at each window end.
 -- A day before the first window end minus window_days changes no count at any
 -- window end (it enters and leaves before), so a daily run, scoring a few
--- dates, reads only the days its windows cover.
+-- dates, reads only the days its windows cover. A change dated before the first
+-- window end is read only through the sums at that end, so it is dated on that
+-- end: a daily run's running sums then go over a few rows per account instead of
+-- one per day of the longest window.
 
 with
 
@@ -62,6 +65,7 @@ window_lengths as (
         cast({{ dbt.dateadd(
             'day', '1 - window_ends.window_days', 'min(window_ends.window_end_date)'
         ) }} as date) as first_counted_date,
+        min(window_ends.window_end_date) as first_window_end_date,
         max(window_ends.window_end_date) as last_window_end_date
     from window_ends
     group by 1, 2
@@ -137,6 +141,7 @@ user_days_windowed as (
             ),
             true
         ) as is_user_entry,
+        window_lengths.first_window_end_date,
         window_lengths.last_window_end_date,
         user_days_sequenced.next_activity_date
     from user_days_sequenced
@@ -168,6 +173,7 @@ account_days as (
                 'day', 'window_lengths.window_days', 'account_day_events.activity_date'
             ) }} as date
         ) as window_exit_date,
+        window_lengths.first_window_end_date,
         account_day_events.event_count
     from account_day_events
     inner join window_lengths
@@ -183,13 +189,16 @@ accounts_active as (
     from user_days
 ),
 
--- one row per change of a count, and one per window end to read
+-- one row per change of a count, and one per window end to read; a change
+-- before the first window end is dated on it (see the top)
 changes as (
     select
         user_days_windowed.account_id,
         user_days_windowed.event_name,
         user_days_windowed.window_days,
-        user_days_windowed.activity_date as change_date,
+        greatest(
+            user_days_windowed.activity_date, user_days_windowed.first_window_end_date
+        ) as change_date,
         1 as user_change,
         0 as event_change,
         0 as day_change,
@@ -203,7 +212,9 @@ changes as (
         user_days_windowed.account_id,
         user_days_windowed.event_name,
         user_days_windowed.window_days,
-        user_days_windowed.window_exit_date as change_date,
+        greatest(
+            user_days_windowed.window_exit_date, user_days_windowed.first_window_end_date
+        ) as change_date,
         -1 as user_change,
         0 as event_change,
         0 as day_change,
@@ -220,7 +231,8 @@ changes as (
         account_days.account_id,
         account_days.event_name,
         account_days.window_days,
-        account_days.activity_date as change_date,
+        greatest(account_days.activity_date, account_days.first_window_end_date)
+            as change_date,
         0 as user_change,
         account_days.event_count as event_change,
         1 as day_change,
@@ -232,7 +244,8 @@ changes as (
         account_days.account_id,
         account_days.event_name,
         account_days.window_days,
-        account_days.window_exit_date as change_date,
+        greatest(account_days.window_exit_date, account_days.first_window_end_date)
+            as change_date,
         0 as user_change,
         -1 * account_days.event_count as event_change,
         -1 as day_change,

@@ -74,7 +74,8 @@ window_lengths as (
 event_reach as (
     select
         window_lengths.event_name,
-        min(window_lengths.first_counted_date) as first_counted_date
+        min(window_lengths.first_counted_date) as first_counted_date,
+        min(window_lengths.first_window_end_date) as first_window_end_date
     from window_lengths
     group by 1
 ),
@@ -106,20 +107,53 @@ user_days as (
             and account_user_days.activity_date >= event_reach.first_counted_date
 ),
 
-user_days_sequenced as (
+-- A user's days up to its event's first window end count there only through the
+-- latest of them (it is in a window ending there if any of them is), and the
+-- latest is the day before the user's next one: one row per user is enough, and
+-- a daily run sorts a few days of users instead of the longest window's.
+user_days_to_sequence as (
     select
         user_days.account_id,
         user_days.event_name,
-        user_days.activity_date,
-        lag(user_days.activity_date) over (
-            partition by user_days.account_id, user_days.event_name, user_days.user_id
-            order by user_days.activity_date
-        ) as previous_activity_date,
-        lead(user_days.activity_date) over (
-            partition by user_days.account_id, user_days.event_name, user_days.user_id
-            order by user_days.activity_date
-        ) as next_activity_date
+        user_days.user_id,
+        max(user_days.activity_date) as activity_date
     from user_days
+    inner join event_reach
+        on user_days.event_name = event_reach.event_name
+    where user_days.activity_date <= event_reach.first_window_end_date
+    group by 1, 2, 3
+    union all
+    select
+        user_days.account_id,
+        user_days.event_name,
+        user_days.user_id,
+        user_days.activity_date
+    from user_days
+    inner join event_reach
+        on user_days.event_name = event_reach.event_name
+    where user_days.activity_date > event_reach.first_window_end_date
+),
+
+user_days_sequenced as (
+    select
+        user_days_to_sequence.account_id,
+        user_days_to_sequence.event_name,
+        user_days_to_sequence.activity_date,
+        lag(user_days_to_sequence.activity_date) over (
+            partition by
+                user_days_to_sequence.account_id,
+                user_days_to_sequence.event_name,
+                user_days_to_sequence.user_id
+            order by user_days_to_sequence.activity_date
+        ) as previous_activity_date,
+        lead(user_days_to_sequence.activity_date) over (
+            partition by
+                user_days_to_sequence.account_id,
+                user_days_to_sequence.event_name,
+                user_days_to_sequence.user_id
+            order by user_days_to_sequence.activity_date
+        ) as next_activity_date
+    from user_days_to_sequence
 ),
 
 user_days_windowed as (

@@ -107,10 +107,11 @@ user_days as (
             and account_user_days.activity_date >= event_reach.first_counted_date
 ),
 
--- A user's days up to its event's first window end count there only through the
--- latest of them (it is in a window ending there if any of them is), and the
--- latest is the day before the user's next one: one row per user is enough, and
--- a daily run sorts a few days of users instead of the longest window's.
+-- A user's days up to its event's first window end matter only through the
+-- latest of them: a window ending there or later holds one of them only if it
+-- holds the latest, and the latest is the previous active day of the user's next
+-- one. One row per user is enough, and a daily run sorts a few days of users
+-- instead of the longest window's.
 user_days_to_sequence as (
     select
         user_days.account_id,

@@ -14,6 +14,10 @@
 -- replaces those dates; earlier rows are kept as recorded. A --full-refresh
 -- does not rebuild it (full_refresh: false); var history_rebuild does.
 
+{#- the grid date in the grain's days ending 30 days before a score date -#}
+{%- set days_back_30d = ((30 + history_grain_days() - 1) // history_grain_days())
+    * history_grain_days() %}
+
 with
 
 health_scores as (
@@ -94,16 +98,16 @@ changed as (
             scored.account_id = scores_7d_before.account_id
             and scores_7d_before.score_date
             = cast({{ dbt.dateadd('day', '-7', 'scored.score_date') }} as date)
-    -- on the week grain, the score date in the 7 days ending 30 days before
+    -- on the week grain, the score date in the 7 days ending 30 days before.
+    -- Score dates lie on one grid (every grain days from a fixed Monday), so that
+    -- date is a fixed number of days back (35 on the week grain) and the join is
+    -- on equal keys: a range here paired each score with every score of its
+    -- account (16 of the model's 18 s at M)
     left join scores_known as scores_30d_before
         on
             scored.account_id = scores_30d_before.account_id
-            and scores_30d_before.score_date <= cast(
-                {{ dbt.dateadd('day', '-30', 'scored.score_date') }} as date
-            )
-            and scores_30d_before.score_date > cast(
-                {{ dbt.dateadd('day', '-30 - ' ~ history_grain_days(), 'scored.score_date') }}
-                as date
+            and scores_30d_before.score_date = cast(
+                {{ dbt.dateadd('day', '-' ~ days_back_30d, 'scored.score_date') }} as date
             )
 ),
 

@@ -55,13 +55,13 @@ scored as (
 
 {%- if is_incremental() %}
 
--- on an incremental run, the recorded scores of the 30 (+ grain) days before
--- the first date scored now are compared with too
+-- on an incremental run, the recorded scores as far back as the 30-day change
+-- looks from the first date scored now are compared with too
 scored_range as (
     select
         min(scored.score_date) as first_scored_date,
         cast({{ dbt.dateadd(
-            'day', '-' ~ (30 + history_grain_days()), 'min(scored.score_date)'
+            'day', '-' ~ days_back_30d, 'min(scored.score_date)'
         ) }} as date) as first_compared_date
     from scored
 ),
@@ -102,7 +102,7 @@ changed as (
     -- Score dates lie on one grid (every grain days from a fixed Monday), so that
     -- date is a fixed number of days back (35 on the week grain) and the join is
     -- on equal keys: a range here paired each score with every score of its
-    -- account (16 of the model's 18 s at M)
+    -- account (a year of daily scores: 365 x 365 pairs per account)
     left join scores_known as scores_30d_before
         on
             scored.account_id = scores_30d_before.account_id

@@ -292,9 +292,10 @@ band_alerts as (
 
 -- A key metric turned red ------------------------------------------------------
 
--- only the account-metric pairs that weigh enough on some date read can fire:
--- the previous score is looked up among all their rows (so it is the same
--- previous row as over the whole history), but the sort skips the light metrics.
+-- only the account-metric pairs that are red while weighing enough on some date
+-- read can fire: the previous score is looked up among all their rows (so it is
+-- the same previous row as over the whole history), but the sort skips the
+-- light metrics and those never red (at M: 11.0M of 47.2M rows sorted, not 19.5M).
 -- The lightest weight any rule accepts is one number: comparing every metric row
 -- with it is a filter, where a join on `weight >= min_weight` sorted them all.
 key_metric_min_weight as (
@@ -309,7 +310,8 @@ key_metric_pairs as (
         metric_read.metric_id
     from metric_read
     where
-        metric_read.weight
+        metric_read.band = 'red'
+        and metric_read.weight
         >= (select key_metric_min_weight.min_weight from key_metric_min_weight)
 ),
 

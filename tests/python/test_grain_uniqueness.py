@@ -1,8 +1,9 @@
 """The uniqueness test of a composite grain (tests/generic/test_unique_combination_of_columns.sql)
-on both of its paths: grouping by `grain_hash` first, as on DuckDB and Spark, and the plain
-`group by` of the engines without a hash (a copy of the project whose duckdb__grain_hash
-returns none). On each path a unique grain passes, and a duplicate row fails the test, also
-when one of its grain columns is null.
+on each of its paths: the rows whose `grain_hash` repeats, found by sorting the hashes (DuckDB)
+or by grouping them (Spark: a copy of the project without duckdb__repeated_grain_hashes), then
+compared column by column; and the plain `group by` of the engines without a hash (a copy
+whose duckdb__grain_hash returns none). On each path a unique grain passes, and a duplicate
+row fails the test, also when one of its grain columns is null.
 
 It runs on the staging models of the hand-made raw set (tests/fixtures/raw_small), against
 base_product__users_parsed, whose grain is five columns and whose deactivated_at_raw is null
@@ -25,6 +26,7 @@ FIXTURE_DIR = PROJECT_DIR / "tests" / "fixtures" / "raw_small"
 MODEL = "base_product__users_parsed"
 SELECT = f"{MODEL},test_name:unique_combination_of_columns"
 HASHED_MACRO = "{{- return('hash(' ~ columns | join(', ') ~ ')') -}}"
+SORTED_MACRO = "{% macro duckdb__repeated_grain_hashes("
 
 
 def run_dbt(
@@ -36,24 +38,32 @@ def run_dbt(
     )
 
 
-def plain_group_by_project(target: Path) -> Path:
-    """A copy of the staging part of the project whose DuckDB grain_hash returns none, so the
-    test takes the path of the engines without a hash."""
+def patched_project(target: Path, macro_text: str, replacement: str) -> Path:
+    """A copy of the staging part of the project with one macro of grain_hash.sql changed."""
     dbt_env.copy_staging_project(PROJECT_DIR, target)
     macro = target / "macros/testing/grain_hash.sql"
     sql = macro.read_text()
-    assert sql.count(HASHED_MACRO) == 1, "duckdb__grain_hash changed: update this test"
-    macro.write_text(sql.replace(HASHED_MACRO, "{{- return(none) -}}"))
+    assert sql.count(macro_text) == 1, f"{macro_text!r} changed: update this test"
+    macro.write_text(sql.replace(macro_text, replacement))
     return target
 
 
-@pytest.fixture(scope="module", params=["hashed", "plain"])
+# path -> (macro text replaced in the copy, its replacement); "sorted" is the project itself
+PATCHES = {
+    # no DuckDB variant: dispatch takes the default, which groups the hashes (as on Spark)
+    "grouped": (SORTED_MACRO, "{% macro unused__repeated_grain_hashes("),
+    # no hash: the test groups by the columns themselves
+    "plain": (HASHED_MACRO, "{{- return(none) -}}"),
+}
+
+
+@pytest.fixture(scope="module", params=["sorted", "grouped", "plain"])
 def built(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The staging models built on the fixture, by the project or by its plain copy."""
+    """The staging models built on the fixture, by the project or by a patched copy."""
     work_dir = tmp_path_factory.mktemp(f"grain_{request.param}")
     project_dir = PROJECT_DIR
-    if request.param == "plain":
-        project_dir = plain_group_by_project(work_dir / "project")
+    if request.param in PATCHES:
+        project_dir = patched_project(work_dir / "project", *PATCHES[request.param])
     database = work_dir / "warehouse.duckdb"
     for args in (["seed", "--select", "plan_segments"], ["run", "--select", "staging"]):
         result = run_dbt(args, project_dir, work_dir, database)
@@ -71,8 +81,11 @@ def test_the_compiled_test_takes_its_path(built: dict) -> None:
         if MODEL in path.read_text()
     ]
     assert len(compiled) == 1, compiled
-    sql = compiled[0].read_text()
-    assert ("hash(user_id_raw" in sql) == (built["path"] == "hashed"), sql
+    sql = " ".join(compiled[0].read_text().split())
+    assert ("hash(user_id_raw" in sql) == (built["path"] != "plain"), sql
+    sorts = "over (order by hashed.grain_hash)" in sql
+    groups_hashes = "group by 1 having count(*) > 1" in sql
+    assert (sorts, groups_hashes) == (built["path"] == "sorted", built["path"] == "grouped"), sql
 
 
 def test_a_unique_grain_passes(built: dict) -> None:

@@ -36,8 +36,9 @@
 
 {#- DuckDB: sorted, a hash that repeats sits next to its twin. Sorting 47M 64-bit
     hashes took 2.4 s at M where grouping them took 6-7 s: a group by keeps a hash
-    table entry per row of a unique grain. Spark keeps the group by: a window without
-    a partition runs in one task. -#}
+    table entry per row of a unique grain. At L (463M rows) the whole test took 27-34 s
+    against 42 s, alone. Spark keeps the group by: a window without a partition runs
+    in one task. -#}
 {% macro duckdb__repeated_grain_hashes(hash_expression, relation) %}
     select distinct hashes_sorted.grain_hash
     from (

@@ -24,6 +24,15 @@ account_user_days as (
     where {{ in_account_bucket('account_id') }}
 ),
 
+-- the same rows for the per-event counts: an import read by both halves of user_days
+-- would be buffered whole before the date filter (DuckDB materializes a CTE that two
+-- steps read), where a daily run needs a few weeks of it (an M daily run, the
+-- query alone: 2.4 -> 2.1 s)
+account_user_days_per_event as (
+    select * from {{ ref('int_account_user_days_aggregated') }}
+    where {{ in_account_bucket('account_id') }}
+),
+
 metric_windows as (
     select * from {{ ref('int_metric_windows_dated') }}
 ),
@@ -95,16 +104,16 @@ user_days as (
     group by 1, 2, 3, 4
     union all
     select
-        account_user_days.account_id,
-        account_user_days.event_name,
-        account_user_days.user_id,
-        account_user_days.activity_date,
-        account_user_days.event_count
-    from account_user_days
+        account_user_days_per_event.account_id,
+        account_user_days_per_event.event_name,
+        account_user_days_per_event.user_id,
+        account_user_days_per_event.activity_date,
+        account_user_days_per_event.event_count
+    from account_user_days_per_event
     inner join event_reach
         on
-            account_user_days.event_name = event_reach.event_name
-            and account_user_days.activity_date >= event_reach.first_counted_date
+            account_user_days_per_event.event_name = event_reach.event_name
+            and account_user_days_per_event.activity_date >= event_reach.first_counted_date
 ),
 
 -- A user's days up to its event's first window end matter only through the

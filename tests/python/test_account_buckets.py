@@ -13,6 +13,7 @@ at least 1 fails at compile time with a message naming the var.
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -157,3 +158,26 @@ def test_a_bucket_count_below_one_names_the_var(built: dict) -> None:
     )
     assert result.returncode != 0
     assert "var account_buckets must be a whole number of at least 1" in result.stdout
+
+
+def test_bucketed_marts_keep_their_not_null_constraints(built: dict) -> None:
+    """The contract's not null columns of a mart built in buckets are declared on its table:
+    the first bucket is created with create_table_as, which renders them (dbt's parser warns
+    that a custom materialization ignores constraints, silenced with warn_unsupported)."""
+    manifest = json.loads((built["work"] / "target" / "manifest.json").read_text())
+    declared = {
+        (node["name"], column["name"])
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["name"] in built["models"]
+        for column in node["columns"].values()
+        if any(constraint["type"] == "not_null" for constraint in column["constraints"])
+    }
+    expected = {("fct_metric_score_history", "metric_id"), ("fct_health_alerts", "alert_id")}
+    assert expected <= declared, sorted(declared)
+    with duckdb.connect(str(built["db"]), read_only=True) as con:
+        rows = con.execute(
+            "select table_name, constraint_column_names from duckdb_constraints()"
+            " where schema_name = 'main' and constraint_type = 'NOT NULL'"
+        ).fetchall()
+    enforced = {(table, column) for table, columns in rows for column in columns}
+    assert declared <= enforced, sorted(declared - enforced)

@@ -8,7 +8,9 @@ history_rebuild): each table must equal its copy (`except all` both ways), and d
 must show the three statements, each reading one range of account_id whose bounds are the
 staged accounts' ntiles. A daily run after that (the history recorded, 3 lookback dates of
 120) builds in ceil(3 x 3 / 120) = 1 bucket. A bucket count that is not a whole number of
-at least 1 fails at compile time with a message naming the var.
+at least 1 fails at compile time with a message naming the var. The two large inputs built in
+one statement and read one range at a time (the user-days, the health history) are stored in
+account order.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ BUCKETED = (
 BUCKETS = 3
 BUCKETED_VARS = f"{{account_buckets: {BUCKETS}, history_rebuild: true}}"
 NO_TESTS = ["--exclude-resource-type", "test", "unit_test"]
+# Built in one statement, but read one account range at a time by bucketed models: stored in
+# account order so that each bucket skips the other ranges' row groups
+READ_IN_BUCKETS = ("int_account_user_days_aggregated", "fct_health_score_history")
 
 
 def generate(raw_dir: Path) -> None:
@@ -36,6 +41,14 @@ def generate(raw_dir: Path) -> None:
         raw_dir,
         *("--accounts", "60", "--days", "120", "--seed", "11", "--end-date", "2026-10-31"),
     )
+
+
+def rows_out_of_account_order(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Rows stored (rowid order) after a row of a greater account_id."""
+    return con.execute(
+        f"select count(*) from (select account_id, lag(account_id) over (order by rowid)"
+        f" as previous_account_id from main.{table}) where account_id < previous_account_id"
+    ).fetchone()[0]
 
 
 def run_dbt(args: list[str], work_dir: Path, raw_dir: Path) -> subprocess.CompletedProcess[str]:
@@ -63,6 +76,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert one_statement.returncode == 0, one_statement.stdout[-5000:]
     database = work_dir / "warehouse.duckdb"
     with duckdb.connect(str(database)) as con:
+        out_of_order = {table: rows_out_of_account_order(con, table) for table in READ_IN_BUCKETS}
         for model in models:
             con.execute(f"create table main.{model}__one_statement as select * from main.{model}")
     in_buckets = run_dbt(
@@ -87,6 +101,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict:
     daily_log = log_file.read_text()[len(log) :]
     return {
         "models": models,
+        "out_of_order": out_of_order,
         "db": database,
         "log": log,
         "daily_log": daily_log,
@@ -133,6 +148,10 @@ def test_buckets_hold_the_same_rows(built: dict) -> None:
                     f"select * from main.{right})"
                 ).fetchone()[0]
                 assert extra == 0, f"{model}: {extra} rows of {left} not in {right}"
+
+
+def test_inputs_read_in_buckets_are_stored_in_account_order(built: dict) -> None:
+    assert built["out_of_order"] == {table: 0 for table in READ_IN_BUCKETS}
 
 
 def test_a_daily_run_takes_the_buckets_of_its_share_of_the_dates(built: dict) -> None:

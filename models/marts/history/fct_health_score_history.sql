@@ -135,4 +135,7 @@ final as (
     from changed
 )
 
+-- stored in account order (DuckDB), for the models built in account buckets that
+-- read it (the contribution changes, the alerts): see int_account_user_days_aggregated
 select * from final
+{{ order_for_storage(['account_id', 'score_date']) }}

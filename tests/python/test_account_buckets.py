@@ -191,7 +191,11 @@ def test_bucketed_marts_keep_their_not_null_constraints(built: dict) -> None:
         for column in node["columns"].values()
         if any(constraint["type"] == "not_null" for constraint in column["constraints"])
     }
-    expected = {("fct_metric_score_history", "metric_id"), ("fct_health_alerts", "alert_id")}
+    expected = {
+        ("fct_metric_score_history", "metric_id"),
+        ("fct_metric_contribution_changes", "compared_date"),
+        ("fct_health_alerts", "alert_id"),
+    }
     assert expected <= declared, sorted(declared)
     with duckdb.connect(str(built["db"]), read_only=True) as con:
         rows = con.execute(

@@ -162,6 +162,45 @@
     {{ return(bucket_sql.text) }}
 {%- endmacro %}
 
+{#- The rows a bucket's statement wrote: DuckDB answers create table as and insert
+    with their row count; 0 if the answer holds none. -#}
+{% macro account_bucket_rows(statement_name) -%}
+    {%- set result = load_result(statement_name) -%}
+    {%- set rows = result.table.rows if result and result.table else [] -%}
+    {%- set count = rows[0][0] if rows | length == 1 and rows[0] | length == 1 else none -%}
+    {{ return(count | int if count is number else 0) }}
+{%- endmacro %}
+
+{#- One line for dbt's log on how a model's buckets took their time, per million
+    rows written, over all buckets and over the first and the last tenth: buckets are
+    ntiles of accounts, not of rows (the accounts signed up last have the shortest
+    history), so seconds alone would mistake small buckets for fast ones. A last
+    tenth much slower per row than the first points at a cost that grows with the
+    table or the process (or at a fixed cost per statement, when its buckets are
+    small); a slow bucket among equals, at skewed accounts. Parsed by the benchmark
+    (scripts/benchmark/dbt_build.py). -#}
+{% macro account_bucket_timing_line(model_name, bucket_seconds, bucket_rows) -%}
+    {%- set count = bucket_seconds | length -%}
+    {%- set tenth = [count // 10, 1] | max -%}
+    {%- set slowest = bucket_seconds | max -%}
+    {%- set slowest_index = bucket_seconds.index(slowest) -%}
+    {%- set rates = [] -%}
+    {%- for part in [bucket_rows, bucket_rows[:tenth], bucket_rows[-tenth:]] -%}
+        {%- set seconds = bucket_seconds[:tenth] if loop.index == 2
+            else (bucket_seconds[-tenth:] if loop.index == 3 else bucket_seconds) -%}
+        {%- do rates.append(
+            '%.2f' | format((seconds | sum) * 1000000 / (part | sum)) if part | sum > 0 else 'n/a'
+        ) -%}
+    {%- endfor -%}
+    {{ return(
+        model_name ~ ": " ~ count ~ " account buckets, " ~ bucket_rows | sum ~ " rows in "
+        ~ '%.1f' | format(bucket_seconds | sum) ~ " s; seconds per million rows: all "
+        ~ rates[0] ~ ", first " ~ tenth ~ " " ~ rates[1] ~ ", last " ~ tenth ~ " " ~ rates[2]
+        ~ "; slowest bucket " ~ (slowest_index + 1) ~ ": " ~ '%.2f' | format(slowest)
+        ~ " s for " ~ bucket_rows[slowest_index] ~ " rows"
+    ) }}
+{%- endmacro %}
+
 {#- The body of both materializations: the table built in buckets under a new name,
     then swapped in for the existing relation (as dbt-duckdb's table does). -#}
 {% macro account_bucketed_build() -%}
@@ -195,21 +234,33 @@
         {%- set bounds = [none] -%}
     {%- endif -%}
 
+    {%- set bucket_seconds = [] -%}
+    {%- set bucket_rows = [] -%}
+    {%- set started = modules.datetime.datetime.now() -%}
     {#- create_table_as enforces a model contract on the first bucket's columns -#}
-    {% call statement('main') -%}
+    {% call statement('main', fetch_result=True) -%}
         {{ create_table_as(False, intermediate_relation, account_bucket_sql(compiled_code, 0, bounds)) }}
     {%- endcall %}
+    {%- do bucket_seconds.append((modules.datetime.datetime.now() - started).total_seconds()) -%}
+    {%- do bucket_rows.append(account_bucket_rows('main')) -%}
     {#- Each bucket is committed on its own: DuckDB then writes its rows to the file
-        instead of keeping a growing transaction's rows in memory. -#}
+        instead of keeping a growing transaction's rows in memory. A bucket's time
+        includes the commit of the one before. -#}
     {% for bucket in range(1, bounds | length) %}
+        {%- set started = modules.datetime.datetime.now() -%}
         {% do adapter.commit() %}
-        {% call statement('bucket_' ~ bucket) -%}
+        {% call statement('bucket_' ~ bucket, fetch_result=True) -%}
             insert into {{ intermediate_relation }} by name
             select * from (
                 {{ account_bucket_sql(compiled_code, bucket, bounds) }}
             )
         {%- endcall %}
+        {%- do bucket_seconds.append((modules.datetime.datetime.now() - started).total_seconds()) -%}
+        {%- do bucket_rows.append(account_bucket_rows('bucket_' ~ bucket)) -%}
     {% endfor %}
+    {%- if bucket_seconds | length > 1 -%}
+        {%- do log(account_bucket_timing_line(model.name, bucket_seconds, bucket_rows), info=true) -%}
+    {%- endif -%}
 
     {% if existing_relation is not none %}
         {{ adapter.rename_relation(existing_relation, backup_relation) }}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -27,6 +28,20 @@ SCORES_TABLE = "fct_health_scores"
 OK_STATUSES = frozenset({"success", "pass", "no-op"})
 FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 MESSAGE_CHARS = 2_000  # of a failed node's message kept in the results
+# the line macro account_bucket_timing_line writes after a model built in buckets
+_RATE = r"[\d.]+|n/a"  # seconds per million rows, n/a when no rows were counted
+BUCKET_TIMING_LINE = re.compile(
+    r"(?P<model>\w+): (?P<buckets>\d+) account buckets, (?P<rows>\d+) rows in "
+    r"(?P<seconds>[\d.]+) s; seconds per million rows: "
+    rf"all (?P<seconds_per_million_rows>{_RATE}), "
+    rf"first (?P<tenth>\d+) (?P<first_tenth_seconds_per_million_rows>{_RATE}), "
+    rf"last \d+ (?P<last_tenth_seconds_per_million_rows>{_RATE}); "
+    r"slowest bucket (?P<slowest_bucket>\d+): (?P<slowest_bucket_seconds>[\d.]+) s "
+    r"for (?P<slowest_bucket_rows>\d+) rows"
+)
+BUCKET_TIMING_COUNTS = frozenset(
+    {"buckets", "rows", "tenth", "slowest_bucket", "slowest_bucket_rows"}
+)
 
 
 @dataclass(frozen=True)
@@ -118,6 +133,7 @@ class BuildResult:
     duckdb_file_bytes: int = 0
     events: int = 0
     raw_dir: Path | None = None  # what the work directory's raw symlink pointed at
+    bucket_timings: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
     @property
     def status_counts(self) -> dict[str, int]:
@@ -165,6 +181,7 @@ class BuildResult:
             "nodes": [
                 node.as_dict() for node in sorted(self.nodes, key=lambda n: n.seconds, reverse=True)
             ],
+            "bucket_timings": self.bucket_timings,
             "output": str(self.measured.output_path),
         }
 
@@ -200,6 +217,25 @@ def read_run_results(target: Path) -> tuple[float | None, list[NodeTiming]]:
         )
     elapsed = results.get("elapsed_time")
     return (float(elapsed) if elapsed is not None else None), nodes
+
+
+def read_bucket_timings(output: str) -> dict[str, dict[str, float | None]]:
+    """Per model built in account buckets, how its buckets took their time (dbt's output).
+
+    Counts are ints, seconds and rates floats; a rate is None where no rows were counted."""
+    timings: dict[str, dict[str, float | None]] = {}
+    for match in BUCKET_TIMING_LINE.finditer(output):
+        fields = match.groupdict()
+        model = fields.pop("model")
+        timings[model] = {
+            key: (
+                int(value)
+                if key in BUCKET_TIMING_COUNTS
+                else (None if value == "n/a" else float(value))
+            )
+            for key, value in fields.items()
+        }
+    return timings
 
 
 def has_incremental_history(target: Path) -> bool:
@@ -245,6 +281,7 @@ def run_build(
             f"its output ends with:\n{measured.output_tail()}"
         )
     elapsed, nodes = read_run_results(work.target)
+    output = measured.output_path.read_text(encoding="utf-8", errors="replace")
     return BuildResult(
         label=label,
         measured=measured,
@@ -253,6 +290,7 @@ def run_build(
         duckdb_file_bytes=database_bytes(work.database),
         events=events,
         raw_dir=raw_dir.resolve(),
+        bucket_timings=read_bucket_timings(output),
     )
 
 

@@ -83,6 +83,42 @@ def slowest_nodes_table(run: dict, count: int = 12) -> str:
     return _table(["node", "type", "seconds", "status"], rows)
 
 
+def _rate(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else "-"
+
+
+def bucket_timings_table(run: dict) -> str:
+    """How each model built in account buckets took its time, slowest model first."""
+    timings = sorted(
+        (run.get("bucket_timings") or {}).items(), key=lambda item: item[1]["seconds"], reverse=True
+    )
+    rows = [
+        [
+            model[:60],
+            str(timing["buckets"]),
+            f"{timing['rows']:,}",
+            f"{timing['seconds']:.1f}",
+            _rate(timing["seconds_per_million_rows"]),
+            _rate(timing["first_tenth_seconds_per_million_rows"]),
+            _rate(timing["last_tenth_seconds_per_million_rows"]),
+            f"#{timing['slowest_bucket']}: {timing['slowest_bucket_seconds']:.2f} s, "
+            f"{timing['slowest_bucket_rows']:,} rows",
+        ]
+        for model, timing in timings
+    ]
+    header = [
+        "model",
+        "buckets",
+        "rows",
+        "seconds",
+        "s per M rows",
+        "first tenth",
+        "last tenth",
+        "slowest bucket",
+    ]
+    return _table(header, rows)
+
+
 def render(results: dict) -> str:
     machine = results["machine"]
     lines = [
@@ -102,6 +138,13 @@ def render(results: dict) -> str:
             f"{run['node_seconds_by_type']}",
             slowest_nodes_table(run),
         ]
+        if run.get("bucket_timings"):
+            lines += [
+                "",
+                f"Seconds per account bucket, {key} (from dbt's log; a bucket includes the "
+                "commit of the one before)",
+                bucket_timings_table(run),
+            ]
     for target in results.get("targets", []):
         lines.append(f"target: {target['target']}: value {target['value']}, met {target['met']}")
     for name, base in (results.get("baselines") or {}).items():

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from scripts.benchmark.dbt_build import read_bucket_timings
 from tests.python import dbt_env
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -119,6 +120,26 @@ def test_each_bucket_is_one_statement(built: dict) -> None:
         statements = built["log"].count(f"/* account bucket {bucket} of {BUCKETS} */")
         # every model filters at least one input, in each of its statements
         assert statements >= len(built["models"]), (bucket, statements)
+
+
+def test_each_model_built_in_buckets_logs_its_buckets_seconds_and_rows(built: dict) -> None:
+    timings = read_bucket_timings(built["log"])
+    assert set(timings) == set(built["models"])
+    with duckdb.connect(str(built["db"]), read_only=True) as con:
+        for model, timing in timings.items():
+            rows = con.execute(f"select count(*) from main.{model}__in_buckets").fetchone()[0]
+            # the rows each statement reported add up to the table
+            assert (timing["buckets"], timing["tenth"], timing["rows"]) == (BUCKETS, 1, rows)
+            assert 1 <= timing["slowest_bucket"] <= BUCKETS, model
+            assert 0 < timing["slowest_bucket_seconds"] <= timing["seconds"], model
+            assert 0 < timing["slowest_bucket_rows"] <= rows, model
+            # the line rounds the seconds to 0.1 and the rate to 0.01
+            overall, per_second = timing["seconds_per_million_rows"], 1e6 / rows
+            assert overall == pytest.approx(
+                timing["seconds"] * per_second, abs=0.05 * per_second + 0.01
+            )
+    # the daily run's one bucket has no line
+    assert "account buckets, " not in built["daily_log"]
 
 
 def test_buckets_are_ranges_of_the_staged_accounts(built: dict) -> None:

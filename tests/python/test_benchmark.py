@@ -16,8 +16,9 @@ import pytest
 
 from scripts.benchmark.cli import EXIT_OK, main
 from scripts.benchmark.compare import compare, compare_history
-from scripts.benchmark.dbt_build import WorkDir, read_run_results
+from scripts.benchmark.dbt_build import WorkDir, read_bucket_timings, read_run_results
 from scripts.benchmark.errors import BenchmarkError
+from scripts.benchmark.report import bucket_timings_table
 from scripts.benchmark.runner import withhold_targets
 from scripts.benchmark.scales import SCALES
 from scripts.benchmark.summary import (
@@ -131,6 +132,11 @@ def test_results_json_has_the_expected_fields(xs_results: dict) -> None:
     ]
     # --account-buckets 2 overrides the XS rule (1), in the recorded scale too
     assert xs_results["scale"]["account_buckets"] == 2
+    # each model built in buckets logged its two buckets' seconds; the daily run took one
+    timings = xs_results["runs"]["full_build"]["bucket_timings"]
+    assert {"int_account_activity_windowed", "int_account_metrics_computed"} <= set(timings)
+    assert {timing["buckets"] for timing in timings.values()} == {2}
+    assert xs_results["runs"]["daily_run"]["bucket_timings"] == {}
 
 
 def test_builds_read_each_data_set_through_the_same_raw_path(tmp_path: Path) -> None:
@@ -241,6 +247,50 @@ def test_read_run_results_gives_node_timings(tmp_path: Path) -> None:
         ("test", "fail", 0.5, None),
     ]
     assert nodes[1].message == "Got 3 results, configured to fail if != 0"
+
+
+def test_bucket_timings_are_read_from_dbt_output_and_tabled() -> None:
+    output = (
+        "\x1b[0m06:24:26  1 of 9 START sql account_bucketed_table model main.int_a [RUN]\n"
+        "\x1b[0m06:25:01  int_a: 20 account buckets, 2000000 rows in 41.5 s; seconds per "
+        "million rows: all 20.75, first 2 15.00, last 2 27.50; slowest bucket 17: 4.20 s for "
+        "90000 rows\n"
+        "\x1b[0m06:25:09  fct_b: 3 account buckets, 0 rows in 6.0 s; seconds per million rows: "
+        "all n/a, first 1 n/a, last 1 n/a; slowest bucket 3: 3.00 s for 0 rows\n"
+        "\x1b[0m06:25:09  int_c: 1 account bucket(s) of 3 for 3 score date(s) of 120\n"
+    )
+    timings = read_bucket_timings(output)
+    assert timings == {
+        "int_a": {
+            "buckets": 20,
+            "rows": 2_000_000,
+            "seconds": 41.5,
+            "seconds_per_million_rows": 20.75,
+            "tenth": 2,
+            "first_tenth_seconds_per_million_rows": 15.0,
+            "last_tenth_seconds_per_million_rows": 27.5,
+            "slowest_bucket": 17,
+            "slowest_bucket_seconds": 4.2,
+            "slowest_bucket_rows": 90_000,
+        },
+        "fct_b": {
+            "buckets": 3,
+            "rows": 0,
+            "seconds": 6.0,
+            "seconds_per_million_rows": None,
+            "tenth": 1,
+            "first_tenth_seconds_per_million_rows": None,
+            "last_tenth_seconds_per_million_rows": None,
+            "slowest_bucket": 3,
+            "slowest_bucket_seconds": 3.0,
+            "slowest_bucket_rows": 0,
+        },
+    }
+    table = bucket_timings_table({"bucket_timings": timings}).splitlines()
+    assert table[2].startswith("| int_a ") and "| 2,000,000 " in table[2]
+    assert "| 15.00 " in table[2] and "| 27.50 " in table[2]
+    assert "| #17: 4.20 s, 90,000 rows " in table[2]
+    assert table[3].startswith("| fct_b ") and table[3].count("| - ") == 3
 
 
 def test_compare_history_lists_rows_and_scores_that_differ(tmp_path: Path) -> None:

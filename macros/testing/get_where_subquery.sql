@@ -56,7 +56,25 @@
     {%- set score_dates = api.Relation.create(
         database=relation.database, schema=relation.schema, identifier='int_score_dates_spined'
     ) -%}
-    {{ date_column }} >= (select min(as_of_date) from {{ score_dates }} where is_history_date)
+    {%- set first_date_query -%}
+        select min(as_of_date) from {{ score_dates }} where is_history_date
+    {%- endset -%}
+    {#- The first date as a literal, read when the test runs (after the models it
+        tests): DuckDB pushes `date >= literal` into the table scan, where a scalar
+        subquery left a filter above a scan of every column. At L the metric
+        history's grain test took 54-59 s with the subquery and 30-31 s with the
+        literal. At parse time (no database), the subquery keeps the SQL valid. -#}
+    {%- if execute -%}
+        {%- set first_date = run_query(first_date_query).columns[0].values()[0] -%}
+        {%- if first_date is none -%}
+            {#- no history date scored: no row of the mart was rewritten -#}
+            false
+        {%- else -%}
+            {{ date_column }} >= cast('{{ first_date }}' as date)
+        {%- endif -%}
+    {%- else -%}
+        {{ date_column }} >= ({{ first_date_query }})
+    {%- endif -%}
 {%- endmacro %}
 
 {% macro keys_last_written_predicate(stamped_relation, key_column, stamp_column) -%}

@@ -191,3 +191,12 @@ def test_daily_run_tests_the_dates_it_wrote(warehouses: dict[str, Path], tmp_pat
         con.execute(duplicate.format(edge="max"))
     new = dbt_test(env, select)
     assert new.returncode != 0 and "FAIL 1" in new.stdout, new.stdout[-3000:]
+    # the first rescored date is a literal in the SQL run, which DuckDB pushes into the scan
+    with duckdb.connect(str(copy), read_only=True) as con:
+        first = con.execute(
+            "select min(as_of_date) from main.int_score_dates_spined where is_history_date"
+        ).fetchone()[0]
+    run_sql = "".join(
+        path.read_text() for path in Path(env["DBT_TARGET_PATH"], "run").rglob("*.sql")
+    )
+    assert f"score_date >= cast('{first.isoformat()}' as date)" in run_sql

@@ -134,9 +134,9 @@ def test_each_model_built_in_buckets_logs_its_buckets_seconds_and_rows(built: di
             assert 0 < timing["slowest_bucket_seconds"] <= timing["seconds"], model
             assert 0 < timing["slowest_bucket_rows"] <= rows, model
             # the line rounds the seconds to 0.1 and the rate to 0.01
-            overall, per_second = timing["seconds_per_million_rows"], 1e6 / rows
+            overall, to_per_million = timing["seconds_per_million_rows"], 1e6 / rows
             assert overall == pytest.approx(
-                timing["seconds"] * per_second, abs=0.05 * per_second + 0.01
+                timing["seconds"] * to_per_million, abs=0.05 * to_per_million + 0.01
             )
     # the daily run's one bucket has no line
     assert "account buckets, " not in built["daily_log"]

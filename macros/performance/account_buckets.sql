@@ -171,6 +171,12 @@
     {{ return(count | int if count is number else 0) }}
 {%- endmacro %}
 
+{#- Seconds per million rows of some buckets, to two decimals; n/a over no rows. -#}
+{% macro account_bucket_rate(bucket_seconds, bucket_rows) -%}
+    {%- set rows = bucket_rows | sum -%}
+    {{ return('%.2f' | format((bucket_seconds | sum) * 1000000 / rows) if rows > 0 else 'n/a') }}
+{%- endmacro %}
+
 {#- One line for dbt's log on how a model's buckets took their time, per million
     rows written, over all buckets and over the first and the last tenth: buckets are
     ntiles of accounts, not of rows (the accounts signed up last have the shortest
@@ -184,18 +190,12 @@
     {%- set tenth = [count // 10, 1] | max -%}
     {%- set slowest = bucket_seconds | max -%}
     {%- set slowest_index = bucket_seconds.index(slowest) -%}
-    {%- set rates = [] -%}
-    {%- for part in [bucket_rows, bucket_rows[:tenth], bucket_rows[-tenth:]] -%}
-        {%- set seconds = bucket_seconds[:tenth] if loop.index == 2
-            else (bucket_seconds[-tenth:] if loop.index == 3 else bucket_seconds) -%}
-        {%- do rates.append(
-            '%.2f' | format((seconds | sum) * 1000000 / (part | sum)) if part | sum > 0 else 'n/a'
-        ) -%}
-    {%- endfor -%}
     {{ return(
         model_name ~ ": " ~ count ~ " account buckets, " ~ bucket_rows | sum ~ " rows in "
         ~ '%.1f' | format(bucket_seconds | sum) ~ " s; seconds per million rows: all "
-        ~ rates[0] ~ ", first " ~ tenth ~ " " ~ rates[1] ~ ", last " ~ tenth ~ " " ~ rates[2]
+        ~ account_bucket_rate(bucket_seconds, bucket_rows)
+        ~ ", first " ~ tenth ~ " " ~ account_bucket_rate(bucket_seconds[:tenth], bucket_rows[:tenth])
+        ~ ", last " ~ tenth ~ " " ~ account_bucket_rate(bucket_seconds[-tenth:], bucket_rows[-tenth:])
         ~ "; slowest bucket " ~ (slowest_index + 1) ~ ": " ~ '%.2f' | format(slowest)
         ~ " s for " ~ bucket_rows[slowest_index] ~ " rows"
     ) }}

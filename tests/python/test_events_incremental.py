@@ -217,6 +217,35 @@ def test_unique_event_id_test_reads_the_buckets_written_last(
     assert unique_test() == 0
     execute(database, copy_of.format("e20"))  # written by the latest run
     assert unique_test() == 1
+    # the latest stamp is a literal in the SQL run, not a subquery
+    last_stamp = query(database, f"select max(parsed_at) from {BASE}")[0][0]
+    assert f"parsed_at >= cast('{last_stamp}' as timestamp)" in unique_test_sql(work_dir)
+
+
+def unique_test_sql(work_dir: Path) -> str:
+    """The SQL dbt ran for the unique test of stg_product__events.event_id."""
+    (path,) = (work_dir / "target" / "run").rglob("unique_stg_product__events_event_id.sql")
+    return path.read_text()
+
+
+def test_unique_event_id_test_reads_every_row_after_a_full_build(
+    builds: dict[str, Path], tmp_path: Path
+) -> None:
+    """When one run wrote every row (a full build), the test reads the whole table with no
+    filter, where the semi-join matched every event_id against every event_id; a repeated
+    event_id fails it."""
+    assert "where true)" in unique_test_sql(builds["full"].parent)
+    work_dir = tmp_path / "work"
+    work_dir.mkdir()
+    database = work_dir / "warehouse.duckdb"
+    shutil.copy(builds["full"], database)
+    assert query(database, f"select count(distinct parsed_at) from {BASE}") == [(1,)]
+    execute(database, f"insert into {BASE} select * from {BASE} where event_id = 'e1'")
+    result = dbt_env.run_dbt(
+        ["test", "--select", UNIQUE_TEST], PROJECT_DIR, work_dir, FIXTURE_DIR, raw_format="csv"
+    )
+    assert result.returncode == 1, result.stdout[-3000:]
+    assert "where true)" in unique_test_sql(work_dir)
 
 
 def test_an_empty_run_keeps_every_row(builds: dict[str, Path], tmp_path: Path) -> None:

@@ -203,6 +203,11 @@ def test_grain_test_reads_every_row_of_the_days_last_aggregated(
         result = run_dbt(["test", "--select", GRAIN_TEST], PROJECT_DIR, copy, raw_dir)
         assert "TOTAL=1" in result.stdout, result.stdout[-3000:]  # the one grain test ran
         outcomes[case] = result.returncode
+        # the latest stamp is a literal in the SQL run, not a subquery
+        with duckdb.connect(str(database), read_only=True) as con:
+            (last_stamp,) = con.execute(f"select max(aggregated_at) from {USER_DAYS}").fetchone()
+        run_sql = "".join(path.read_text() for path in (copy / "target" / "run").rglob("*.sql"))
+        assert f"aggregated_at >= cast('{last_stamp}' as timestamp)" in run_sql, case
     assert outcomes == {"last aggregated": 1, "not read again": 0}, outcomes
 
 

@@ -102,7 +102,7 @@
     {%- if execute -%}
         {%- set stamps = run_query(stamps_query).rows[0] -%}
         {%- if stamps[1] is none -%}
-            {#- no row: no key written -#}
+            {#- no stamped row: no key written -#}
             {{ return('false') }}
         {%- elif stamps[0] == stamps[1] and stamps[2] == 0 -%}
             {{ return('true') }}

@@ -248,6 +248,23 @@ def test_unique_event_id_test_reads_every_row_after_a_full_build(
     assert "where true)" in unique_test_sql(work_dir)
 
 
+def test_unique_event_id_test_reads_no_row_when_no_row_is_stamped(
+    builds: dict[str, Path], tmp_path: Path
+) -> None:
+    """An empty base model has no latest stamp, so no key the latest run wrote: the filter is
+    `false`, not a cast of no stamp."""
+    work_dir = tmp_path / "work"
+    work_dir.mkdir()
+    database = work_dir / "warehouse.duckdb"
+    shutil.copy(builds["full"], database)
+    execute(database, f"delete from {BASE}")
+    result = dbt_env.run_dbt(
+        ["test", "--select", UNIQUE_TEST], PROJECT_DIR, work_dir, FIXTURE_DIR, raw_format="csv"
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "where false)" in unique_test_sql(work_dir)
+
+
 def test_an_empty_run_keeps_every_row(builds: dict[str, Path], tmp_path: Path) -> None:
     """dbt's --empty reads no source rows: an incremental run must not take that for every
     raw row gone."""

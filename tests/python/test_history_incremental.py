@@ -200,3 +200,26 @@ def test_daily_run_tests_the_dates_it_wrote(warehouses: dict[str, Path], tmp_pat
         path.read_text() for path in Path(env["DBT_TARGET_PATH"], "run").rglob("*.sql")
     )
     assert f"score_date >= cast('{first.isoformat()}' as date)" in run_sql
+
+
+def test_a_run_that_scored_no_history_date_tests_no_row(
+    warehouses: dict[str, Path], tmp_path: Path
+) -> None:
+    """When the run scored no history date, __rescored_dates__ is `false`: no row of a
+    history mart was written, so none is tested again (not a literal of no date)."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(warehouses["incremental"], copy)
+    env = warehouse_env(tmp_path, "copy", warehouses["incremental"].parent / "raw_later")
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update main.int_score_dates_spined set is_history_date = false")
+        # a duplicate that a test reading the mart would find
+        con.execute(
+            "insert into main.fct_metric_score_history"
+            " select * from main.fct_metric_score_history limit 1"
+        )
+    result = dbt_test(env, "fct_metric_score_history,test_name:unique_combination_of_columns")
+    assert result.returncode == 0, result.stdout[-3000:]
+    run_sql = "".join(
+        path.read_text() for path in Path(env["DBT_TARGET_PATH"], "run").rglob("*.sql")
+    )
+    assert "where false) dbt_subquery" in run_sql

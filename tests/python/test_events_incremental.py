@@ -196,36 +196,43 @@ def test_only_changed_buckets_are_written_again(builds: dict[str, Path]) -> None
     assert query(database, f"select count(*) from {BASE} where raw_copies < 1") == [(0,)]
 
 
-def test_unique_event_id_test_reads_the_buckets_written_last(
-    builds: dict[str, Path], tmp_path: Path
-) -> None:
-    """A duplicate event_id fails the test when its rows are among the latest run's; one left
-    in a bucket no run wrote since it was tested is not read again."""
+def warehouse_copy(source: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """A work directory holding a copy of the warehouse `source`; returns it and the copy."""
     work_dir = tmp_path / "work"
     work_dir.mkdir()
     database = work_dir / "warehouse.duckdb"
-    shutil.copy(builds["incremental"], database)
+    shutil.copy(source, database)
+    return work_dir, database
 
-    def unique_test() -> int:
-        return dbt_env.run_dbt(
-            ["test", "--select", UNIQUE_TEST], PROJECT_DIR, work_dir, FIXTURE_DIR, raw_format="csv"
-        ).returncode
 
-    assert unique_test() == 0
-    copy_of = f"insert into {BASE} select * from {BASE} where event_id = '{{}}'"
-    execute(database, copy_of.format("e1"))  # an old bucket: not read
-    assert unique_test() == 0
-    execute(database, copy_of.format("e20"))  # written by the latest run
-    assert unique_test() == 1
-    # the latest stamp is a literal in the SQL run, not a subquery
-    last_stamp = query(database, f"select max(parsed_at) from {BASE}")[0][0]
-    assert f"parsed_at >= cast('{last_stamp}' as timestamp)" in unique_test_sql(work_dir)
+def unique_test(work_dir: Path) -> int:
+    """Runs the unique test of stg_product__events.event_id; returns dbt's exit code."""
+    return dbt_env.run_dbt(
+        ["test", "--select", UNIQUE_TEST], PROJECT_DIR, work_dir, FIXTURE_DIR, raw_format="csv"
+    ).returncode
 
 
 def unique_test_sql(work_dir: Path) -> str:
     """The SQL dbt ran for the unique test of stg_product__events.event_id."""
     (path,) = (work_dir / "target" / "run").rglob("unique_stg_product__events_event_id.sql")
     return path.read_text()
+
+
+def test_unique_event_id_test_reads_the_buckets_written_last(
+    builds: dict[str, Path], tmp_path: Path
+) -> None:
+    """A duplicate event_id fails the test when its rows are among the latest run's; one left
+    in a bucket no run wrote since it was tested is not read again."""
+    work_dir, database = warehouse_copy(builds["incremental"], tmp_path)
+    assert unique_test(work_dir) == 0
+    copy_of = f"insert into {BASE} select * from {BASE} where event_id = '{{}}'"
+    execute(database, copy_of.format("e1"))  # an old bucket: not read
+    assert unique_test(work_dir) == 0
+    execute(database, copy_of.format("e20"))  # written by the latest run
+    assert unique_test(work_dir) == 1
+    # the latest stamp is a literal in the SQL run, not a subquery
+    last_stamp = query(database, f"select max(parsed_at) from {BASE}")[0][0]
+    assert f"parsed_at >= cast('{last_stamp}' as timestamp)" in unique_test_sql(work_dir)
 
 
 def test_unique_event_id_test_reads_every_row_after_a_full_build(
@@ -235,16 +242,10 @@ def test_unique_event_id_test_reads_every_row_after_a_full_build(
     filter, where the semi-join matched every event_id against every event_id; a repeated
     event_id fails it."""
     assert "where true)" in unique_test_sql(builds["full"].parent)
-    work_dir = tmp_path / "work"
-    work_dir.mkdir()
-    database = work_dir / "warehouse.duckdb"
-    shutil.copy(builds["full"], database)
+    work_dir, database = warehouse_copy(builds["full"], tmp_path)
     assert query(database, f"select count(distinct parsed_at) from {BASE}") == [(1,)]
     execute(database, f"insert into {BASE} select * from {BASE} where event_id = 'e1'")
-    result = dbt_env.run_dbt(
-        ["test", "--select", UNIQUE_TEST], PROJECT_DIR, work_dir, FIXTURE_DIR, raw_format="csv"
-    )
-    assert result.returncode == 1, result.stdout[-3000:]
+    assert unique_test(work_dir) == 1
     assert "where true)" in unique_test_sql(work_dir)
 
 
@@ -253,15 +254,9 @@ def test_unique_event_id_test_reads_no_row_when_no_row_is_stamped(
 ) -> None:
     """An empty base model has no latest stamp, so no key the latest run wrote: the filter is
     `false`, not a cast of no stamp."""
-    work_dir = tmp_path / "work"
-    work_dir.mkdir()
-    database = work_dir / "warehouse.duckdb"
-    shutil.copy(builds["full"], database)
+    work_dir, database = warehouse_copy(builds["full"], tmp_path)
     execute(database, f"delete from {BASE}")
-    result = dbt_env.run_dbt(
-        ["test", "--select", UNIQUE_TEST], PROJECT_DIR, work_dir, FIXTURE_DIR, raw_format="csv"
-    )
-    assert result.returncode == 0, result.stdout[-3000:]
+    assert unique_test(work_dir) == 0
     assert "where false)" in unique_test_sql(work_dir)
 
 

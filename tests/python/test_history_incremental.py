@@ -168,13 +168,23 @@ def dbt_test(env: dict[str, str], select: str) -> subprocess.CompletedProcess[st
     )
 
 
+def incremental_copy(warehouses: dict[str, Path], tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A copy of the incrementally built warehouse, and the dbt environment that uses it."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(warehouses["incremental"], copy)
+    return copy, warehouse_env(tmp_path, "copy", warehouses["incremental"].parent / "raw_later")
+
+
+def sql_dbt_ran(env: dict[str, str]) -> str:
+    """Every SQL file dbt ran in the environment env, concatenated."""
+    return "".join(path.read_text() for path in Path(env["DBT_TARGET_PATH"], "run").rglob("*.sql"))
+
+
 def test_daily_run_tests_the_dates_it_wrote(warehouses: dict[str, Path], tmp_path: Path) -> None:
     """The history marts' data tests read the dates the last run scored (where:
     __rescored_dates__): a duplicate on one of them fails, one on an older date,
     tested when it was written, is not read again."""
-    copy = tmp_path / "copy.duckdb"
-    shutil.copyfile(warehouses["incremental"], copy)
-    env = warehouse_env(tmp_path, "copy", warehouses["incremental"].parent / "raw_later")
+    copy, env = incremental_copy(warehouses, tmp_path)
     select = "fct_metric_score_history,test_name:unique_combination_of_columns"
     duplicate = """
         insert into main.fct_metric_score_history
@@ -196,9 +206,7 @@ def test_daily_run_tests_the_dates_it_wrote(warehouses: dict[str, Path], tmp_pat
         first = con.execute(
             "select min(as_of_date) from main.int_score_dates_spined where is_history_date"
         ).fetchone()[0]
-    run_sql = "".join(
-        path.read_text() for path in Path(env["DBT_TARGET_PATH"], "run").rglob("*.sql")
-    )
+    run_sql = sql_dbt_ran(env)
     assert f"score_date >= cast('{first.isoformat()}' as date)" in run_sql
 
 
@@ -207,9 +215,7 @@ def test_a_run_that_scored_no_history_date_tests_no_row(
 ) -> None:
     """When the run scored no history date, __rescored_dates__ is `false`: no row of a
     history mart was written, so none is tested again (not a literal of no date)."""
-    copy = tmp_path / "copy.duckdb"
-    shutil.copyfile(warehouses["incremental"], copy)
-    env = warehouse_env(tmp_path, "copy", warehouses["incremental"].parent / "raw_later")
+    copy, env = incremental_copy(warehouses, tmp_path)
     with duckdb.connect(str(copy)) as con:
         con.execute("update main.int_score_dates_spined set is_history_date = false")
         # a duplicate that a test reading the mart would find
@@ -219,7 +225,5 @@ def test_a_run_that_scored_no_history_date_tests_no_row(
         )
     result = dbt_test(env, "fct_metric_score_history,test_name:unique_combination_of_columns")
     assert result.returncode == 0, result.stdout[-3000:]
-    run_sql = "".join(
-        path.read_text() for path in Path(env["DBT_TARGET_PATH"], "run").rglob("*.sql")
-    )
+    run_sql = sql_dbt_ran(env)
     assert "where false) dbt_subquery" in run_sql

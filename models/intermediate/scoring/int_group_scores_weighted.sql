@@ -17,6 +17,15 @@ metric_scores as (
     where {{ in_account_bucket('account_id') }}
 ),
 
+accounts as (
+    select * from {{ ref('int_accounts_segmented') }}
+    where {{ in_account_bucket('account_id') }}
+),
+
+metric_catalog as (
+    select * from {{ ref('int_metric_catalog_prepared') }}
+),
+
 group_weights as (
     select * from {{ ref('int_group_weights_resolved') }}
 ),
@@ -25,13 +34,13 @@ score_bands as (
     select * from {{ ref('int_score_bands_ranged') }}
 ),
 
-group_scores as (
+-- summed per group first, then joined to the account's segment and stage: a few
+-- rows per account-date instead of one per metric
+group_totals as (
     select
         metric_scores.account_id,
         metric_scores.as_of_date,
-        metric_scores.segment,
-        metric_scores.lifecycle_stage,
-        metric_scores.measure_group,
+        metric_catalog.measure_group,
         count(*) as metrics_enabled,
         sum(case when metric_scores.counts_toward_score then 1 else 0 end)
             as metrics_scored,
@@ -43,7 +52,27 @@ group_scores as (
             ~ ' then metric_scores.weight * metric_scores.score else 0 end'
         ) }} as weighted_score_total
     from metric_scores
-    group by 1, 2, 3, 4, 5
+    inner join metric_catalog
+        on metric_scores.metric_id = metric_catalog.metric_id
+    group by 1, 2, 3
+),
+
+group_scores as (
+    select
+        group_totals.account_id,
+        group_totals.as_of_date,
+        accounts.segment,
+        accounts.lifecycle_stage,
+        group_totals.measure_group,
+        group_totals.metrics_enabled,
+        group_totals.metrics_scored,
+        group_totals.metric_weight_total,
+        group_totals.weighted_score_total
+    from group_totals
+    inner join accounts
+        on
+            group_totals.account_id = accounts.account_id
+            and group_totals.as_of_date = accounts.as_of_date
 ),
 
 weighted as (
@@ -124,8 +153,8 @@ final as (
         shared.weight_source,
         cast(shared.metric_weight_total as {{ type_double() }}) as metric_weight_total,
         cast(shared.share_of_global_score as {{ type_double() }}) as share_of_global_score,
-        shared.metrics_enabled,
-        shared.metrics_scored
+        cast(shared.metrics_enabled as {{ dbt.type_bigint() }}) as metrics_enabled,
+        cast(shared.metrics_scored as {{ dbt.type_bigint() }}) as metrics_scored
     from shared
     left join score_bands
         on

@@ -153,8 +153,8 @@ final as (
         shared.weight_source,
         cast(shared.metric_weight_total as {{ type_double() }}) as metric_weight_total,
         cast(shared.share_of_global_score as {{ type_double() }}) as share_of_global_score,
-        cast(shared.metrics_enabled as {{ dbt.type_bigint() }}) as metrics_enabled,
-        cast(shared.metrics_scored as {{ dbt.type_bigint() }}) as metrics_scored
+        shared.metrics_enabled,
+        shared.metrics_scored
     from shared
     left join score_bands
         on

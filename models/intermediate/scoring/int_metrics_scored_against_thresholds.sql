@@ -12,9 +12,9 @@
 -- date x metric is the biggest table of the project; labels and thresholds are
 -- joined back in the marts, from the scorecard and catalog. The metric's group
 -- (catalog) and the account's segment and stage (int_accounts_segmented) are
--- not stored either: each depends on fewer keys than the row, and writing a
--- text column costs about four times a number's (2.2-2.5 s against 0.5-1.0 s
--- per column for 47M rows at M); the readers look them up.
+-- not stored either: each depends on fewer keys than the row, and a text column
+-- costs more to write than a number (2.0-2.5 s against 0.5-1.0 s per column for
+-- 47M rows at M); the readers look them up.
 
 with
 

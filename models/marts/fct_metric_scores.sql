@@ -52,7 +52,6 @@ described as (
         latest_metrics.*,
         metric_catalog.label as metric_label,
         metric_catalog.signal_category,
-        metric_catalog.measure_group,
         metric_catalog.measure_type,
         metric_catalog.direction,
         metric_catalog.normalization,

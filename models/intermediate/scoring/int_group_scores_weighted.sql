@@ -17,15 +17,6 @@ metric_scores as (
     where {{ in_account_bucket('account_id') }}
 ),
 
-accounts as (
-    select * from {{ ref('int_accounts_segmented') }}
-    where {{ in_account_bucket('account_id') }}
-),
-
-metric_catalog as (
-    select * from {{ ref('int_metric_catalog_prepared') }}
-),
-
 group_weights as (
     select * from {{ ref('int_group_weights_resolved') }}
 ),
@@ -34,13 +25,13 @@ score_bands as (
     select * from {{ ref('int_score_bands_ranged') }}
 ),
 
--- summed per group first, then joined to the account's segment and stage: a few
--- rows per account-date instead of one per metric
-group_totals as (
+group_scores as (
     select
         metric_scores.account_id,
         metric_scores.as_of_date,
-        metric_catalog.measure_group,
+        metric_scores.segment,
+        metric_scores.lifecycle_stage,
+        metric_scores.measure_group,
         count(*) as metrics_enabled,
         sum(case when metric_scores.counts_toward_score then 1 else 0 end)
             as metrics_scored,
@@ -52,27 +43,7 @@ group_totals as (
             ~ ' then metric_scores.weight * metric_scores.score else 0 end'
         ) }} as weighted_score_total
     from metric_scores
-    inner join metric_catalog
-        on metric_scores.metric_id = metric_catalog.metric_id
-    group by 1, 2, 3
-),
-
-group_scores as (
-    select
-        group_totals.account_id,
-        group_totals.as_of_date,
-        accounts.segment,
-        accounts.lifecycle_stage,
-        group_totals.measure_group,
-        group_totals.metrics_enabled,
-        group_totals.metrics_scored,
-        group_totals.metric_weight_total,
-        group_totals.weighted_score_total
-    from group_totals
-    inner join accounts
-        on
-            group_totals.account_id = accounts.account_id
-            and group_totals.as_of_date = accounts.as_of_date
+    group by 1, 2, 3, 4, 5
 ),
 
 weighted as (

@@ -7,7 +7,7 @@
 -- costs) and its rank among the metrics of its account-date that cost points
 -- (1: the weakest metric). Ranked once here for the history mart and the
 -- global score, which both need it. Narrow, like the scored metrics: the marts
--- join the metric's group, labels and thresholds back.
+-- join labels and thresholds back.
 
 with
 
@@ -21,15 +21,12 @@ group_scores as (
     where {{ in_account_bucket('account_id') }}
 ),
 
-metric_catalog as (
-    select * from {{ ref('int_metric_catalog_prepared') }}
-),
-
 shared as (
     select
         metric_scores.account_id,
         metric_scores.as_of_date,
         metric_scores.metric_id,
+        metric_scores.measure_group,
         metric_scores.raw_value,
         metric_scores.normalized_value,
         metric_scores.is_missing,
@@ -45,13 +42,11 @@ shared as (
             else 0
         end as share_of_global_score
     from metric_scores
-    inner join metric_catalog
-        on metric_scores.metric_id = metric_catalog.metric_id
     inner join group_scores
         on
             metric_scores.account_id = group_scores.account_id
             and metric_scores.as_of_date = group_scores.as_of_date
-            and metric_catalog.measure_group = group_scores.measure_group
+            and metric_scores.measure_group = group_scores.measure_group
 ),
 
 costed as (

@@ -10,11 +10,7 @@
 -- scope with its segment and stage (a null value is missing data), so the metric
 -- rows only look up the small scorecard. Narrow on purpose: one row per account x
 -- date x metric is the biggest table of the project; labels and thresholds are
--- joined back in the marts, from the scorecard and catalog. The metric's group
--- (catalog) and the account's segment and stage (int_accounts_segmented) are
--- not stored either: each depends on fewer keys than the row, and a text column
--- costs more to write than a number (2.0-2.5 s against 0.5-1.0 s per column for
--- 47M rows at M); the readers look them up.
+-- joined back in the marts, from the scorecard and catalog.
 
 with
 
@@ -51,6 +47,7 @@ scorecard_metrics as (
         scorecard.segment,
         scorecard.lifecycle_stage,
         scorecard.metric_id,
+        metric_catalog.measure_group,
         metric_catalog.measure_type,
         metric_catalog.direction,
         metric_catalog.missing_data_policy,
@@ -69,7 +66,10 @@ valued as (
     select
         account_metrics.account_id,
         account_metrics.as_of_date,
+        account_metrics.segment,
+        account_metrics.lifecycle_stage,
         account_metrics.metric_id,
+        scorecard_metrics.measure_group,
         scorecard_metrics.measure_type,
         scorecard_metrics.direction,
         scorecard_metrics.missing_data_policy,
@@ -129,6 +129,9 @@ final as (
         scored.account_id,
         scored.as_of_date,
         scored.metric_id,
+        scored.measure_group,
+        scored.segment,
+        scored.lifecycle_stage,
         scored.raw_value,
         scored.normalized_value,
         scored.is_missing,

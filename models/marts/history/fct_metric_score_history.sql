@@ -37,8 +37,7 @@ scored as (
     select
         metric_contributions.*,
         metric_catalog.label as metric_label,
-        metric_catalog.signal_category,
-        metric_catalog.measure_group
+        metric_catalog.signal_category
     from metric_contributions
     inner join score_dates
         on metric_contributions.as_of_date = score_dates.as_of_date

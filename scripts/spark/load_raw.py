@@ -94,7 +94,9 @@ def create_raw_tables(
         ]
     )
     if not result.success:
-        raise LoadError(f"dbt run-operation create_raw_tables failed: {result.exception}")
+        # A macro error leaves result.exception empty: dbt has printed it above.
+        reason = result.exception or "dbt printed the error above"
+        raise LoadError(f"dbt run-operation create_raw_tables failed: {reason}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
 from tests.python.dbt_env import dbt_env
 
@@ -174,3 +175,9 @@ def test_documented_columns_match_the_built_models(manifest: dict[str, Any]) -> 
                 "not in the model": sorted(documented - actual[model["name"]]),
             }
     assert not mismatched
+
+
+def test_dbt_sends_no_usage_statistics() -> None:
+    # The Makefile sets DO_NOT_TRACK=1, but a person may run `dbt build` by hand.
+    project = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())
+    assert project["flags"]["send_anonymous_usage_stats"] is False

@@ -38,26 +38,9 @@
     {#- The history mart's date (score_date, or alert_date for alerts) is one the
         current run scored: on or after the first date of int_score_dates_spined,
         every date on a full build. -#}
-    {%- set date_column = 'score_date' -%}
-    {%- if execute -%}
-        {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name')
-            | map('lower') | list -%}
-        {%- if 'score_date' not in columns -%}
-            {%- if 'alert_date' in columns -%}
-                {%- set date_column = 'alert_date' -%}
-            {%- else -%}
-                {{ exceptions.raise_compiler_error(
-                    "__rescored_dates__ in a test of " ~ relation
-                    ~ ": it has neither score_date nor alert_date"
-                ) }}
-            {%- endif -%}
-        {%- endif -%}
-    {%- endif -%}
-    {%- set score_dates = api.Relation.create(
-        database=relation.database, schema=relation.schema, identifier='int_score_dates_spined'
-    ) -%}
+    {%- set date_column = history_date_column(relation) -%}
     {%- set first_date_query -%}
-        select min(as_of_date) from {{ score_dates }} where is_history_date
+        select min(as_of_date) from {{ score_dates_relation(relation) }} where is_history_date
     {%- endset -%}
     {#- The first date as a literal, read when the test runs (after the models it
         tests): DuckDB pushes `date >= literal` into the table scan, where a scalar
@@ -75,6 +58,33 @@
     {%- else -%}
         {{ date_column }} >= ({{ first_date_query }})
     {%- endif -%}
+{%- endmacro %}
+
+{% macro history_date_column(relation) -%}
+    {#- The date a history mart is incremental on: score_date, or alert_date. -#}
+    {%- set date_column = 'score_date' -%}
+    {%- if execute -%}
+        {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name')
+            | map('lower') | list -%}
+        {%- if 'score_date' not in columns -%}
+            {%- if 'alert_date' in columns -%}
+                {%- set date_column = 'alert_date' -%}
+            {%- else -%}
+                {{ exceptions.raise_compiler_error(
+                    "history mart " ~ relation ~ " has neither score_date nor alert_date"
+                ) }}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endif -%}
+    {{ return(date_column) }}
+{%- endmacro %}
+
+{% macro score_dates_relation(relation) -%}
+    {#- int_score_dates_spined, in the schema of the history mart `relation`: the dates
+        the current run scores. -#}
+    {{ return(api.Relation.create(
+        database=relation.database, schema=relation.schema, identifier='int_score_dates_spined'
+    )) }}
 {%- endmacro %}
 
 {% macro keys_last_written_predicate(stamped_relation, key_column, stamp_column) -%}

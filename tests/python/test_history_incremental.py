@@ -15,7 +15,7 @@ import math
 import shutil
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -105,6 +105,39 @@ def same_value(left: object, right: object) -> bool:
     return left == right
 
 
+STALE_ALERT_ID = "stale-alert-of-a-rescored-date"
+
+
+def date_without_alerts(database: Path) -> date:
+    """A date the daily run rescores (the lookback days and the new ones) on which
+    the full rebuild raised no alert."""
+    first = date.fromisoformat(CUT_DATE) - timedelta(days=LOOKBACK_DAYS)
+    with duckdb.connect(str(database), read_only=True) as con:
+        rows = con.execute("select alert_date from main.fct_health_alerts").fetchall()
+    alerted = {row[0] for row in rows}
+    day = first
+    while day <= date.fromisoformat(END_DATE):
+        if day not in alerted:
+            return day
+        day += timedelta(days=1)
+    raise AssertionError(f"every date from {first} to {END_DATE} has alerts: change the seed")
+
+
+def add_stale_alert(database: Path, alert_date: date) -> None:
+    """An alert on alert_date, as if an earlier run had raised it before late data
+    changed the scores: the daily run rescores that date and must remove it."""
+    with duckdb.connect(str(database)) as con:
+        con.execute(
+            """
+            insert into main.fct_health_alerts
+            select * replace (? as alert_id, ? as alert_date)
+            from main.fct_health_alerts
+            limit 1
+            """,
+            [STALE_ALERT_ID, alert_date],
+        )
+
+
 @pytest.fixture(scope="module")
 def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("history_incremental")
@@ -113,14 +146,25 @@ def warehouses(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     generate(later_dir)
     cut(later_dir, earlier_dir)
 
-    incremental = warehouse_env(tmp, "incremental", earlier_dir)
-    dbt_build(incremental)
-    incremental["CUSTOMER_HEALTH_RAW_DIR"] = str(later_dir)
-    dbt_build(incremental)
-
     rebuilt = warehouse_env(tmp, "rebuilt", later_dir)
     dbt_build(rebuilt)
+
+    incremental = warehouse_env(tmp, "incremental", earlier_dir)
+    dbt_build(incremental)
+    add_stale_alert(tmp / "incremental.duckdb", date_without_alerts(tmp / "rebuilt.duckdb"))
+    incremental["CUSTOMER_HEALTH_RAW_DIR"] = str(later_dir)
+    dbt_build(incremental)
     return {"incremental": tmp / "incremental.duckdb", "rebuilt": tmp / "rebuilt.duckdb"}
+
+
+def test_a_rescored_date_without_alerts_keeps_none(warehouses: dict[str, Path]) -> None:
+    """delete+insert replaces the dates its new rows hold; the alerts' pre-hook
+    (clear_rescored_dates) clears the other rescored dates too."""
+    with duckdb.connect(str(warehouses["incremental"]), read_only=True) as con:
+        stale = con.execute(
+            "select alert_date from main.fct_health_alerts where alert_id = ?", [STALE_ALERT_ID]
+        ).fetchall()
+    assert not stale, f"the alert of {stale[0][0]}, a rescored date, survived the daily run"
 
 
 def test_incremental_run_scores_only_new_dates(warehouses: dict[str, Path]) -> None:

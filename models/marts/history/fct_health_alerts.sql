@@ -5,6 +5,7 @@
     partition_by=history_partition_by('alert_date'),
     full_refresh=var('history_rebuild'),
     on_schema_change='fail',
+    pre_hook="{{ clear_rescored_dates() }}",
 ) }}
 
 -- One row per alert for playbooks: an alert rule (seed alert_rules) whose
@@ -15,7 +16,9 @@
 -- Incremental like the history marts: a run computes the alerts of the score
 -- dates it scored (int_score_dates_spined) and replaces them, reading the
 -- history only as far back as the rules look (their longest reach, plus two
--- score dates for the comparison with the previous one).
+-- score dates for the comparison with the previous one). The pre-hook clears
+-- the scored dates first: one that has no alert any more holds no new row for
+-- delete+insert to replace it by.
 
 with
 

@@ -285,7 +285,7 @@ select
     case
         when x is null and missing_data_policy = 'worst' then 0.0
         when x is null then null
-        when measure_type = 'boolean' then case when x > 0 then 100.0 else 0.0 end
+        when measure_type = 'boolean' then case when (x > 0) = (sgn > 0) then 100.0 else 0.0 end
         when ox >= ob then 100.0
         when ox >= og then g + (100 - g) * (ox - og) / nullif(ob - og, 0)
         when ox >= orr then y + (g - y) * (ox - orr) / nullif(og - orr, 0)

@@ -653,7 +653,7 @@ scored as (
         case
             when ox is null and missing_data_policy = 'worst' then 0.0
             when ox is null then null
-            when measure_type = 'boolean' then case when ox > 0 then 100.0 else 0.0 end
+            when measure_type = 'boolean' then case when (ox <> 0) = (sgn > 0) then 100.0 else 0.0 end
             when ox >= ob then 100.0
             when ox >= og then g + (100 - g) * (ox - og) / nullif(ob - og, 0)
             when ox >= orr then y + (g - y) * (ox - orr) / nullif(og - orr, 0)

@@ -278,7 +278,9 @@ def metric_scores(inp: Inputs, acc: pd.DataFrame, act: dict[int, pd.DataFrame]) 
     score = np.where(
         missing,
         np.where(rows["missing_data_policy"] == "worst", 0.0, np.nan),
-        np.where(rows["measure_type"] == "boolean", np.where(x > 0, 100.0, 0.0), piecewise),
+        np.where(
+            rows["measure_type"] == "boolean", np.where((x > 0) == (sgn > 0), 100.0, 0.0), piecewise
+        ),
     )
     return rows[["account_id", "segment", "stage", "grp", "weight"]].assign(score=score)
 

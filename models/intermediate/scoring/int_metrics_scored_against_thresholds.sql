@@ -95,6 +95,10 @@ scored as (
         case
             when valued.is_missing and valued.missing_data_policy = 'worst' then 0
             when valued.is_missing then null
+            -- a boolean scores 100 when its value is the good one: yes for
+            -- higher_is_better, no for lower_is_better (a champion change)
+            when valued.measure_type = 'boolean' and valued.direction = 'lower_is_better'
+                then case when valued.normalized_value > 0 then 0 else 100 end
             when valued.measure_type = 'boolean'
                 then case when valued.normalized_value > 0 then 100 else 0 end
             else {{ score_against_thresholds(
@@ -111,6 +115,8 @@ scored as (
         case
             when valued.is_missing and valued.missing_data_policy = 'worst' then 'red'
             when valued.is_missing then 'unknown'
+            when valued.measure_type = 'boolean' and valued.direction = 'lower_is_better'
+                then case when valued.normalized_value > 0 then 'red' else 'green' end
             when valued.measure_type = 'boolean'
                 then case when valued.normalized_value > 0 then 'green' else 'red' end
             else {{ band_from_thresholds(

@@ -1,6 +1,6 @@
 {#- Every distinct raw user row, parsed, with the reason it cannot be used (null
-    when it can). The email is hashed here and its text goes no further than this
-    model's first steps: no column of this model or any later one holds it.
+    when it can). The email is hashed in the first step and its text goes no
+    further: no column of this model or any later one holds it.
     Reasons and the conflicting-duplicate rule: _product__models.yml. -#}
 {%- set checked_at = 'cast(' ~ dbt.current_timestamp() ~ ' as ' ~ dbt.type_timestamp() ~ ')' -%}
 
@@ -14,15 +14,28 @@ accounts_parsed as (
     select * from {{ ref('base_crm__accounts_parsed') }}
 ),
 
-exact_duplicates_collapsed as (
+-- Copies are told apart by the email's hash, not its text: the hash (of the
+-- trimmed, lower-cased email) is all that is kept of it, so two rows whose
+-- emails differ only in case or spaces are the same row from here on.
+email_hashed as (
     select
         cast(user_id as {{ dbt.type_string() }}) as user_id_raw,
         cast(account_id as {{ dbt.type_string() }}) as account_id_raw,
-        cast(email as {{ dbt.type_string() }}) as email_raw,
+        {{ hash_pii("nullif(trim(cast(email as " ~ dbt.type_string() ~ ")), '')") }} as email_hash,
         cast(created_at as {{ dbt.type_string() }}) as created_at_raw,
-        cast(deactivated_at as {{ dbt.type_string() }}) as deactivated_at_raw,
-        count(*) as raw_copies
+        cast(deactivated_at as {{ dbt.type_string() }}) as deactivated_at_raw
     from source
+),
+
+exact_duplicates_collapsed as (
+    select
+        user_id_raw,
+        account_id_raw,
+        email_hash,
+        created_at_raw,
+        deactivated_at_raw,
+        count(*) as raw_copies
+    from email_hashed
     group by 1, 2, 3, 4, 5
 ),
 
@@ -31,7 +44,6 @@ values_trimmed as (
         *,
         nullif(trim(user_id_raw), '') as user_id,
         nullif(trim(account_id_raw), '') as account_id,
-        {{ hash_pii("nullif(trim(email_raw), '')") }} as email_hash,
         nullif(trim(created_at_raw), '') as created_at_text,
         nullif(trim(deactivated_at_raw), '') as deactivated_at_text
     from exact_duplicates_collapsed
@@ -93,7 +105,7 @@ versions_ranked as (
                 created_at desc,
                 user_id_raw asc nulls last,
                 account_id_raw asc nulls last,
-                email_raw asc nulls last,
+                email_hash asc nulls last,
                 created_at_raw asc nulls last,
                 deactivated_at_raw asc nulls last
         ) as version_rank

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import json
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -29,7 +30,7 @@ EXPECTED_ROWS = {
     "crm.accounts": (21, 4, 16, 1),
     "crm.csm_ratings": (19, 5, 13, 1),
     "product.users": (20, 6, 12, 2),  # u1 twice, its email spelt two ways: one user
-    "product.events": (23, 6, 13, 4),
+    "product.events": (24, 7, 13, 4),
     "billing.invoices": (24, 4, 19, 1),
     "support.tickets": (20, 4, 15, 1),
 }
@@ -223,6 +224,12 @@ def test_values_are_trimmed_and_normalised(warehouse: Path) -> None:
     assert query(
         warehouse, "select is_override from main.stg_crm__csm_ratings where account_id = 'a3'"
     ) == [(False,)]
+    # a UTC offset is applied, not dropped (22:30 at -05:00 is 03:30 UTC the next day)
+    assert query(
+        warehouse,
+        "select cast(occurred_at as varchar), occurred_on"
+        " from main.stg_product__events where event_id = 'e17'",
+    ) == [("2025-03-07 03:30:00", date(2025, 3, 7))]
 
 
 def test_no_email_reaches_any_model(warehouse: Path) -> None:
@@ -301,4 +308,4 @@ def test_reconciliation_fails_when_rows_are_dropped_silently(tmp_path: Path) -> 
                 f' from "{schema}"."{table}"',
             )
         )
-    assert failing_rows == {(23, 6, 10, 4), (20, 1, 15, 1)}
+    assert failing_rows == {(24, 7, 10, 4), (20, 1, 15, 1)}

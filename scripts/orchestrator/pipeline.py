@@ -26,7 +26,7 @@ from pathlib import Path
 
 from scripts.orchestrator import publish as publishing
 from scripts.orchestrator.dbt_runner import DbtOutcome, register_raw_args, run_dbt
-from scripts.orchestrator.errors import ExitCode, OrchestratorError
+from scripts.orchestrator.errors import ConfigError, ExitCode, OrchestratorError
 from scripts.orchestrator.gx_engine import GxSession, SuiteOutcome
 from scripts.orchestrator.logs import TRACE_LOGGER_NAME, attach_run_log, detach, get_logger
 from scripts.orchestrator.mart_validation import load_mart_suites, validate_marts
@@ -252,6 +252,12 @@ def step_dbt(run: Run, raw_format: str) -> None:
         counts = ", ".join(f"{v} {k}" for k, v in sorted(outcome.counts().items()))
         rec.detail = f"{len(outcome.nodes)} nodes: {counts}" if outcome.nodes else "no node ran"
         rec.warnings = len(outcome.warnings)
+        if outcome.success and not outcome.nodes and settings.select:
+            # dbt only warns "Nothing to do"; publishing the unchanged copy would hide a typo
+            raise ConfigError(
+                f"--select {selection} matched no dbt node, so nothing was built or published."
+                f" Check the selector: .venv/bin/dbt ls --select {selection}"
+            )
         if not outcome.success:
             lines = outcome.describe_problems()
             if outcome.error:
@@ -356,6 +362,15 @@ def _run_body(run: Run) -> None:
 
 def _build_and_publish(run: Run) -> None:
     """DuckDB: build a copy of the published file, validate it, then publish it."""
+    files = run.settings.warehouse
+    if run.settings.select and not files.published.exists():
+        # A selection builds on the published marts; the first publish must hold them all.
+        raise ConfigError(
+            f"--select {' '.join(run.settings.select)}: nothing is published at"
+            f" {files.published} yet, and a selected build would publish a warehouse"
+            " without the other marts. Run once without --select.",
+            step="prepare_build",
+        )
     inputs = step_locate(run)
     step_validate_raw(run, inputs)
     step_prepare(run)

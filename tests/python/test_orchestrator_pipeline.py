@@ -339,6 +339,33 @@ def test_next_run_starts_from_a_copy_and_keeps_previous(built: Built, tmp_path: 
     assert digest(warehouse) == before
 
 
+def test_selected_build_needs_a_published_warehouse(built: Built, tmp_path: Path) -> None:
+    """A first run with --select would publish a warehouse without the other marts."""
+    warehouse = tmp_path / "wh" / "customer_health.duckdb"
+    runs = tmp_path / "runs"
+    result = orchestrate(
+        built.tmp, *run_args(built.raw, warehouse, runs, "--select", "stg_crm__accounts")
+    )
+    assert result.returncode == 2, result.stderr
+    assert "Run once without --select" in result.stderr
+    assert not warehouse.exists()
+    assert latest_summary(runs)["failed_step"] == "prepare_build"
+
+
+def test_selector_matching_nothing_publishes_nothing(built: Built, tmp_path: Path) -> None:
+    warehouse = copy_warehouse(built, tmp_path)
+    before = digest(warehouse)
+    runs = tmp_path / "runs"
+    result = orchestrate(
+        built.tmp, *run_args(built.raw, warehouse, runs, "--select", "no_such_model")
+    )
+    assert result.returncode == 2, result.stderr
+    assert "--select no_such_model matched no dbt node" in result.stderr
+    assert digest(warehouse) == before
+    assert not warehouse.with_name("customer_health.previous.duckdb").exists()
+    assert latest_summary(runs)["publish"]["published"] is False
+
+
 def test_dbt_connection_released_in_process(built: Built, tmp_path: Path) -> None:
     """pitfalls.md: dbt-duckdb keeps its connection open after dbtRunner returns."""
     from scripts.orchestrator.dbt_runner import run_dbt, temporary_env

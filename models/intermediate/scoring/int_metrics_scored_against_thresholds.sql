@@ -4,7 +4,7 @@
 -- the thresholds of the scorecard row that applies to its segment and lifecycle
 -- stage (domain.md: piecewise-linear through worst / red / green / best, the red
 -- and green thresholds at the yellow and green cutoffs of score_bands), with its
--- band from the raw value. Boolean metrics score 100 or 0. Missing data: no score
+-- band from the normalized value. Boolean metrics score 100 or 0. Missing data: no score
 -- (policy exclude) or 0 (policy worst).
 -- int_account_metrics_computed holds every catalog metric of every account in
 -- scope with its segment and stage (a null value is missing data), so the metric

@@ -37,9 +37,12 @@ lint-python: setup
 lint-sql: setup
 	$(BIN)/sqlfluff lint models analyses tests --processes 2
 
-# A small dirty data set, built and tested end to end on a throw-away warehouse.
+# A small dirty data set, built and tested end to end on a throw-away warehouse,
+# from scratch every time: a leftover one would take the incremental path that a
+# clean clone (CI) never takes.
 dbt-build-ci: setup
 	$(BIN)/python scripts/generate_demo_data.py --out $(CI_RAW) --accounts 120 --days 200
+	rm -f warehouse/ci.duckdb warehouse/ci.duckdb.wal
 	CUSTOMER_HEALTH_DB=warehouse/ci.duckdb $(BIN)/dbt build --vars '{raw_path: $(CI_RAW)}'
 
 # Headless Chromium for the report's render test (Debian's package). Installed when
@@ -52,7 +55,7 @@ browser:
 # Some tests read the warehouse dbt-build-ci built: the conventions test compares
 # documented columns with the built ones; the backtest test checks the score
 # separates the generator's churners.
-pytest: setup browser
+pytest: setup browser dbt-build-ci
 	CUSTOMER_HEALTH_TEST_WAREHOUSE=warehouse/ci.duckdb \
 	CUSTOMER_HEALTH_BACKTEST_DB=warehouse/ci.duckdb \
 	CUSTOMER_HEALTH_BACKTEST_MANIFEST=$(CI_RAW)/_manifest.json \

@@ -12,6 +12,7 @@ same values, scores to 1e-9.
 from __future__ import annotations
 
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -271,3 +272,28 @@ def test_a_run_that_scored_no_history_date_tests_no_row(
     assert result.returncode == 0, result.stdout[-3000:]
     run_sql = sql_dbt_ran(env)
     assert "where false) dbt_subquery" in run_sql
+
+
+def scorecard_version(env: dict[str, str], extra_vars: str) -> str:
+    result = subprocess.run(
+        [
+            *(str(DBT), "show", "--select", "int_scorecard_version_hashed"),
+            *("--output", "json", "--log-format", "text", "--vars", extra_vars),
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    return re.findall(r'"scorecard_version": "([0-9a-f]{32})"', result.stdout)[0]
+
+
+@pytest.mark.parametrize("changed", ["onboarding_max_days: 60", "score_decimals: 6"])
+def test_scorecard_version_covers_the_scoring_vars(
+    warehouses: dict[str, Path], tmp_path: Path, changed: str
+) -> None:
+    """The lifecycle bounds pick the scorecard row and score_decimals rounds the score:
+    a run with another value must record another version."""
+    _, env = incremental_copy(warehouses, tmp_path)
+    assert scorecard_version(env, "{}") != scorecard_version(env, "{" + changed + "}")

@@ -1,22 +1,28 @@
 -- One row: the version of the scoring configuration, an md5 hash of the
 -- contents of every seed that changes a score (scorecard, metric catalog,
--- weights, bands, grades, plan segments). Every history row records it, so that
--- a change of scorecard shows in the history from the day it was made.
+-- weights, bands, grades, plan segments) and of the vars that do (the lifecycle
+-- stage bounds pick the scorecard row; score_decimals rounds the score). Every
+-- history row records it, so that a change of scorecard shows in the history
+-- from the day it was made.
 
 {%- set config_seeds = [
     'scorecard', 'metric_catalog', 'weight_levels', 'group_weights',
     'score_bands', 'score_grades', 'plan_segments',
 ] %}
+{%- set config_vars = ['onboarding_max_days', 'adoption_max_days', 'score_decimals'] %}
+{%- set var_parts = [] %}
+{%- for var_name in config_vars %}
+    {%- do var_parts.append(var_name ~ '=' ~ var(var_name)) %}
+{%- endfor %}
 
 with
 
 seed_rows as (
     {%- for seed_name in config_seeds %}
     {{ seed_rows_as_text(ref(seed_name), seed_name) }}
-    {%- if not loop.last %}
     union all
-    {%- endif %}
     {%- endfor %}
+    select {{ dbt.string_literal('vars|' ~ var_parts | join('|')) }} as row_text
 ),
 
 final as (

@@ -76,6 +76,9 @@ rows_checked as (
             when status not in ('draft', 'open', 'paid', 'void', 'uncollectible')
                 then 'unknown_status'
             when paid_at < issued_at then 'paid_before_issued'
+            when due_at < issued_at then 'due_before_issued'
+            -- the overdue metric reads a missing paid_at as unpaid
+            when status = 'paid' and paid_at is null then 'paid_without_paid_at'
         end as row_reject_reason
     from values_parsed
 ),

@@ -296,3 +296,62 @@ def test_account_plan_missing_from_plan_segments(
         # so that later tests see every account again.
         project.write_seed("plan_segments", original_rows)
         project.dbt("build", "--select", "plan_segments", "base_crm__accounts_parsed")
+
+
+def set_group_weight(rows: Rows, group: str, values: dict[str, str]) -> Rows:
+    """The enterprise row of `group` with `values` written over it."""
+    for row in rows:
+        if (row["segment"], row["lifecycle_stage"], row["measure_group"]) == (
+            "enterprise",
+            "*",
+            group,
+        ):
+            row.update(values)
+    return rows
+
+
+@pytest.mark.parametrize(
+    ("measure_group", "values", "message"),
+    [
+        ("human", {"measure_group": "humans"}, "measure_group=humans: unknown measure_group"),
+        ("product", {"weight": "-5"}, "measure_group=product: negative weight -5"),
+        ("service", {"weight": ""}, "measure_group=service: weight is empty"),
+    ],
+)
+def test_bad_group_weight_row(
+    project: ScoringProject,
+    bad_seed: Callable[[str, Rows], None],
+    measure_group: str,
+    values: dict[str, str],
+    message: str,
+) -> None:
+    rows = set_group_weight(project.read_seed("group_weights"), measure_group, values)
+    bad_seed("group_weights", rows)
+    assert_fails_naming(
+        project, "seeds/group_weights.csv: row segment=enterprise, lifecycle_stage=*, " + message
+    )
+
+
+def test_duplicate_group_weight_row(
+    project: ScoringProject, bad_seed: Callable[[str, Rows], None]
+) -> None:
+    rows = project.read_seed("group_weights")
+    bad_seed("group_weights", [*rows, dict(rows[0])])
+    result = build_gate(project)
+    assert result.returncode != 0, "dbt build passed with a duplicate group weight"
+    output = " ".join(result.stdout.split())
+    assert "duplicate row (2 rows with this segment, lifecycle_stage and measure_group)" in output
+    assert project.query("select count(*) from int_scoring_config_errors") == [(2,)]
+
+
+def test_group_weights_all_zero(
+    project: ScoringProject, bad_seed: Callable[[str, Rows], None]
+) -> None:
+    rows = [dict(row, weight="0") for row in project.read_seed("group_weights")]
+    bad_seed("group_weights", rows)
+    result = build_gate(project)
+    assert result.returncode != 0, "dbt build passed with every group weight zero"
+    output = " ".join(result.stdout.split())
+    assert (
+        "all weights are zero for the groups with weighted metrics of segment=enterprise" in output
+    ), result.stdout[-3000:]

@@ -7,6 +7,13 @@
     decimal(18, 9) fits in 8 bytes: at M it sums as fast as doubles, where
     decimal(38, 18) took 50% longer. -#}
 {% macro exact_sum(expression) %}
+    {%- set decimals = var('score_decimals') -%}
+    {%- if decimals is not number or decimals != decimals | int or decimals < 0 or decimals > 9 -%}
+        {{ exceptions.raise_compiler_error(
+            "var score_decimals must be a whole number from 0 to 9 (the scores are summed at "
+            ~ "9 decimals by exact_sum, so more would only add noise), got '" ~ decimals ~ "'"
+        ) }}
+    {%- endif -%}
     {{- return(adapter.dispatch('exact_sum', 'customer_health')(expression)) -}}
 {% endmacro %}
 

@@ -355,3 +355,12 @@ def test_group_weights_all_zero(
     assert (
         "all weights are zero for the groups with weighted metrics of segment=enterprise" in output
     ), result.stdout[-3000:]
+
+
+def test_score_decimals_beyond_the_exact_sum_fail(project: ScoringProject) -> None:
+    result = project.dbt(
+        "compile", "--select", "int_group_scores_weighted", "--vars", "{score_decimals: 12}"
+    )
+    assert result.returncode != 0, "dbt compiled with score_decimals 12"
+    output = " ".join(result.stdout.split())
+    assert "var score_decimals must be a whole number from 0 to 9" in output, output[-2000:]

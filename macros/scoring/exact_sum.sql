@@ -8,7 +8,8 @@
     decimal(38, 18) took 50% longer. -#}
 {% macro exact_sum(expression) %}
     {%- set decimals = var('score_decimals') -%}
-    {%- if decimals is not number or decimals != decimals | int or decimals < 0 or decimals > 9 -%}
+    {%- if execute and (decimals is not number or decimals != decimals | int
+        or decimals < 0 or decimals > 9) -%}
         {{ exceptions.raise_compiler_error(
             "var score_decimals must be a whole number from 0 to 9 (the scores are summed at "
             ~ "9 decimals by exact_sum, so more would only add noise), got '" ~ decimals ~ "'"

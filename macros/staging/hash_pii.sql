@@ -22,3 +22,27 @@
 {% macro bigquery__hash_pii(expression) %}
     to_hex(sha256(lower(trim({{ expression }}))))
 {% endmacro %}
+
+{#- The rows of `relation` with each of `pii_columns` replaced by hash_pii of its
+    trimmed value (null when blank), as staging keeps it: a subquery, or the relation
+    itself at parse time. The columns are read from a query, since the raw table may
+    be a file reader (a DuckDB external source) that the catalog does not describe. -#}
+{% macro pii_hashed_rows(relation, pii_columns) %}
+    {%- if not execute -%}
+        {{ return(relation) }}
+    {%- endif -%}
+    {%- set pii_names = pii_columns | map('lower') | list -%}
+    {%- set columns = run_query('select * from ' ~ relation ~ ' where 1 = 0').column_names -%}
+    {%- set projections = [] -%}
+    {%- for column in columns -%}
+        {%- if column | lower in pii_names -%}
+            {%- do projections.append(
+                hash_pii("nullif(trim(cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")), '')")
+                | trim ~ " as " ~ column
+            ) -%}
+        {%- else -%}
+            {%- do projections.append(column) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return('(select ' ~ projections | join(', ') ~ ' from ' ~ relation ~ ')') }}
+{% endmacro %}

@@ -14,24 +14,8 @@
 {#- Staging keeps a personal column only as hash_pii of its trimmed value, so rows
     that differ there only in case or spaces are copies: compare them the same way. -#}
 {%- set raw_relation = source(source_name, table_name) -%}
-{%- if pii_columns and execute -%}
-    {%- set pii_names = pii_columns | map('lower') | list -%}
-    {#- read from a query: the raw table may be a file reader (DuckDB external source),
-        which the catalog does not describe -#}
-    {%- set raw_columns = run_query('select * from ' ~ raw_relation ~ ' where 1 = 0').column_names -%}
-    {%- set raw_relation -%}
-        (
-            select
-            {%- for column in raw_columns %}
-                {% if column | lower in pii_names -%}
-                    {{ hash_pii("nullif(trim(cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")), '')") }}
-                {%- else -%}
-                    {{ column }}
-                {%- endif %} as {{ column }}{{ ',' if not loop.last }}
-            {%- endfor %}
-            from {{ source(source_name, table_name) }}
-        )
-    {%- endset -%}
+{%- if pii_columns -%}
+    {%- set raw_relation = pii_hashed_rows(raw_relation, pii_columns) -%}
 {%- endif %}
 
 with

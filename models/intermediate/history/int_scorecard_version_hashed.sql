@@ -9,11 +9,10 @@
     'scorecard', 'metric_catalog', 'weight_levels', 'group_weights',
     'score_bands', 'score_grades', 'plan_segments',
 ] %}
-{%- set config_vars = ['onboarding_max_days', 'adoption_max_days', 'score_decimals'] %}
-{%- set var_parts = [] %}
-{%- for var_name in config_vars %}
-    {%- do var_parts.append(var_name ~ '=' ~ var(var_name)) %}
-{%- endfor %}
+{%- set config_vars_text = 'vars'
+    ~ '|onboarding_max_days=' ~ var('onboarding_max_days')
+    ~ '|adoption_max_days=' ~ var('adoption_max_days')
+    ~ '|score_decimals=' ~ var('score_decimals') %}
 
 with
 
@@ -22,7 +21,7 @@ seed_rows as (
     {{ seed_rows_as_text(ref(seed_name), seed_name) }}
     union all
     {%- endfor %}
-    select {{ dbt.string_literal('vars|' ~ var_parts | join('|')) }} as row_text
+    select {{ dbt.string_literal(config_vars_text) }} as row_text
 ),
 
 final as (

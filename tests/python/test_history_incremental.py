@@ -76,16 +76,17 @@ def warehouse_env(tmp: Path, name: str, raw_dir: Path) -> dict[str, str]:
     return dbt_env(PROJECT_DIR, tmp / f"dbt_{name}", raw_dir, database=tmp / f"{name}.duckdb")
 
 
+def dbt(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(DBT), *args], cwd=PROJECT_DIR, env=env, capture_output=True, text=True
+    )
+
+
 def dbt_build(env: dict[str, str]) -> None:
-    result = subprocess.run(
-        [
-            *(str(DBT), "build", "--exclude", "resource_type:test", "resource_type:unit_test"),
-            *("--vars", f"{{history_lookback_days: {LOOKBACK_DAYS}}}"),
-        ],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
+    result = dbt(
+        env,
+        *("build", "--exclude", "resource_type:test", "resource_type:unit_test"),
+        *("--vars", f"{{history_lookback_days: {LOOKBACK_DAYS}}}"),
     )
     assert result.returncode == 0, result.stdout[-4000:]
 
@@ -204,13 +205,7 @@ def test_incremental_equals_full_rebuild(warehouses: dict[str, Path], table: str
 
 
 def dbt_test(env: dict[str, str], select: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(DBT), "test", "--select", select, "--exclude", "test_type:unit"],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    return dbt(env, "test", "--select", select, "--exclude", "test_type:unit")
 
 
 def incremental_copy(warehouses: dict[str, Path], tmp_path: Path) -> tuple[Path, dict[str, str]]:
@@ -275,15 +270,10 @@ def test_a_run_that_scored_no_history_date_tests_no_row(
 
 
 def scorecard_version(env: dict[str, str], extra_vars: str) -> str:
-    result = subprocess.run(
-        [
-            *(str(DBT), "show", "--select", "int_scorecard_version_hashed"),
-            *("--output", "json", "--log-format", "text", "--vars", extra_vars),
-        ],
-        cwd=PROJECT_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
+    result = dbt(
+        env,
+        *("show", "--select", "int_scorecard_version_hashed"),
+        *("--output", "json", "--log-format", "text", "--vars", extra_vars),
     )
     assert result.returncode == 0, result.stdout[-3000:]
     return re.findall(r'"scorecard_version": "([0-9a-f]{32})"', result.stdout)[0]

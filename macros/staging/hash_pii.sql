@@ -23,6 +23,14 @@
     to_hex(sha256(lower(trim({{ expression }}))))
 {% endmacro %}
 
+{#- A raw column as staging keeps a personal value: hash_pii of its text, null when
+    blank. The users' base model and pii_hashed_rows both use it, so that the
+    reconciliation compares raw rows exactly as staging collapses them. -#}
+{% macro hash_pii_column(column) %}
+    {%- set text = "nullif(trim(cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")), '')" -%}
+    {{- return(hash_pii(text) | trim) -}}
+{% endmacro %}
+
 {#- The rows of `relation` with each of `pii_columns` replaced by hash_pii of its
     trimmed value (null when blank), as staging keeps it: a subquery, or the relation
     itself at parse time. The columns are read from a query, since the raw table may
@@ -36,10 +44,7 @@
     {%- set projections = [] -%}
     {%- for column in columns -%}
         {%- if column | lower in pii_names -%}
-            {%- do projections.append(
-                hash_pii("nullif(trim(cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")), '')")
-                | trim ~ " as " ~ column
-            ) -%}
+            {%- do projections.append(hash_pii_column(column) ~ " as " ~ column) -%}
         {%- else -%}
             {%- do projections.append(column) -%}
         {%- endif -%}

@@ -21,7 +21,7 @@ email_hashed as (
     select
         cast(user_id as {{ dbt.type_string() }}) as user_id_raw,
         cast(account_id as {{ dbt.type_string() }}) as account_id_raw,
-        {{ hash_pii("nullif(trim(cast(email as " ~ dbt.type_string() ~ ")), '')") }} as email_hash,
+        {{ hash_pii_column('email') }} as email_hash,
         cast(created_at as {{ dbt.type_string() }}) as created_at_raw,
         cast(deactivated_at as {{ dbt.type_string() }}) as deactivated_at_raw
     from source

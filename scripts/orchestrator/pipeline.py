@@ -32,7 +32,7 @@ from scripts.orchestrator.logs import TRACE_LOGGER_NAME, attach_run_log, detach,
 from scripts.orchestrator.mart_validation import load_mart_suites, validate_marts
 from scripts.orchestrator.raw_files import RawInputs, locate
 from scripts.orchestrator.raw_validation import freshness_reference, load_raw_suites, validate_raw
-from scripts.orchestrator.settings import RAW_TABLES, Settings
+from scripts.orchestrator.settings import ENV_RAW_DIR, RAW_TABLES, Settings
 from scripts.orchestrator.steps import StepRecord, StepTimer
 from scripts.orchestrator.summary import (
     RunSummary,
@@ -391,6 +391,14 @@ def _build_in_place(run: Run) -> None:
     if settings.raw_dir.exists():
         inputs = step_locate(run)
         step_validate_raw(run, inputs)
+    elif settings.raw_dir_given:
+        # A mistyped folder would otherwise build, unvalidated, from whatever schema raw holds.
+        raise ConfigError(
+            f"raw data folder {settings.raw_dir} (from --raw-dir or ${ENV_RAW_DIR}) does not"
+            " exist. Fix the path, or leave both unset to build from the tables of schema raw"
+            " as they are.",
+            step="locate_raw",
+        )
     else:
         run.timer.skip("validate_raw", f"{settings.raw_dir} absent; the target reads schema raw")
     raw_format = inputs.fmt if inputs else (settings.raw_format or "parquet")

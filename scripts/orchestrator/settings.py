@@ -91,6 +91,9 @@ class Settings:
     unit_tests: bool = False
     # dbt-spark's connection method (session, thrift, odbc, http); None elsewhere.
     target_method: str | None = None
+    # True when --raw-dir or $CUSTOMER_HEALTH_RAW_DIR named the folder: a named folder
+    # must exist, while an absent default means "read schema raw" on other engines.
+    raw_dir_given: bool = False
 
     @property
     def is_duckdb(self) -> bool:
@@ -215,4 +218,5 @@ def build_settings(
         verbosity=verbosity,
         unit_tests=unit_tests,
         target_method=str(output["method"]) if output.get("method") else None,
+        raw_dir_given=bool(raw_dir or os.environ.get(ENV_RAW_DIR)),
     )

@@ -546,6 +546,61 @@ def test_spark_run_builds_in_place(
     assert not list((tmp_path / "w").glob("*.duckdb"))
 
 
+@pytest.mark.parametrize("named", [True, False], ids=["named-folder", "default-folder"])
+def test_spark_run_with_an_absent_raw_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, named: bool
+) -> None:
+    """A named raw folder that does not exist stops the run; an absent default reads schema raw.
+
+    Without the check, a mistyped --raw-dir skipped validation and built, unvalidated, from
+    whatever tables schema raw held from an earlier load.
+    """
+    import dataclasses
+
+    from scripts.orchestrator import pipeline
+    from scripts.orchestrator.dbt_runner import DbtOutcome
+
+    dbt_calls: list[list[str]] = []
+
+    def fake_run_dbt(settings: object, *, args: list[str] | None = None, **_: object) -> DbtOutcome:
+        dbt_calls.append(args or ["build"])
+        return DbtOutcome(success=True)
+
+    monkeypatch.setattr(pipeline, "run_dbt", fake_run_dbt)
+    monkeypatch.delenv("CUSTOMER_HEALTH_RAW_DIR", raising=False)
+    absent = tmp_path / "raw-typo"
+    settings = build_settings(
+        profiles_dir=str(_spark_profiles(tmp_path / "profiles", "session")),
+        target="spark",
+        raw_dir=str(absent) if named else None,
+        warehouse=str(tmp_path / "unused.duckdb"),
+        runs_dir=str(tmp_path / "runs"),
+    )
+    assert settings.raw_dir_given is named
+    settings = dataclasses.replace(settings, raw_dir=absent)
+
+    if named:
+        with pytest.raises(ConfigError) as caught:
+            pipeline.run_pipeline(settings)
+        assert caught.value.exit_code == ExitCode.CONFIG
+        assert caught.value.step == "locate_raw"
+        assert str(absent) in caught.value.message and "does not exist" in caught.value.message
+        assert dbt_calls == []
+    else:
+        summary = pipeline.run_pipeline(settings)
+        status = {step["name"]: step["status"] for step in summary.steps}
+        assert status["validate_raw"] == "skipped" and status["register_raw"] == "skipped"
+        assert dbt_calls == [["build"]]
+
+
+def test_raw_dir_from_the_environment_counts_as_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CUSTOMER_HEALTH_RAW_DIR", str(tmp_path / "raw"))
+    settings = build_settings(need_target=False, runs_dir=str(tmp_path / "runs"))
+    assert settings.raw_dir_given and settings.raw_dir == (tmp_path / "raw").resolve()
+
+
 def test_run_operation_results_have_no_nodes() -> None:
     """`dbt run-operation` (register_raw) returns a macro's outcome, not node results."""
     from types import SimpleNamespace

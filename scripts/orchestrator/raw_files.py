@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,9 @@ def raw_file(raw_dir: Path, table: str, fmt: str) -> Path:
 def detect_format(raw_dir: Path, requested: str | None) -> str:
     """The requested format, else the one format whose files are present.
 
-    When both formats are complete, parquet wins (typed, faster); a mix of
-    formats is refused because dbt reads every source with one format.
+    A folder holding both formats is refused unless a format is requested:
+    dbt reads every source with one format, and when both sets are complete,
+    one is usually a stale copy (new CSV files dropped beside old Parquet).
     """
     if requested:
         return requested
@@ -50,17 +51,26 @@ def detect_format(raw_dir: Path, requested: str | None) -> str:
     present = {
         fmt: [t for t in RAW_TABLES if raw_file(raw_dir, t, fmt).exists()] for fmt in RAW_FORMATS
     }
-    complete = [fmt for fmt in RAW_FORMATS if len(present[fmt]) == len(RAW_TABLES)]
-    if complete:
-        return complete[0]
-    partial = [fmt for fmt in RAW_FORMATS if present[fmt]]
-    if len(partial) == 1:
-        return partial[0]
-    if not partial:
+    found = [fmt for fmt in RAW_FORMATS if present[fmt]]
+    if len(found) == 1:
+        return found[0]
+    if not found:
         expected = ", ".join(f"{t}.parquet|csv" for t in RAW_TABLES)
         raise ConfigError(f"no raw files in {raw_dir} (expected {expected})")
-    listing = "; ".join(f"{fmt}: {', '.join(present[fmt])}" for fmt in RAW_FORMATS)
-    raise ConfigError(f"{raw_dir} mixes raw formats ({listing}); pass --raw-format parquet|csv")
+    listing = "; ".join(
+        f"{fmt}: {', '.join(present[fmt])} (newest written {_newest(raw_dir, present[fmt], fmt)})"
+        for fmt in RAW_FORMATS
+    )
+    raise ConfigError(
+        f"{raw_dir} mixes raw formats ({listing}); pass --raw-format parquet|csv"
+        " or remove the files of the format you do not mean to load"
+    )
+
+
+def _newest(raw_dir: Path, tables: list[str], fmt: str) -> str:
+    """When the newest file of a format was written, UTC, to tell a stale set from a new one."""
+    stamp = max(raw_file(raw_dir, t, fmt).stat().st_mtime for t in tables)
+    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def locate(raw_dir: Path, requested_format: str | None) -> RawInputs:

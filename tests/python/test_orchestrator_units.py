@@ -137,11 +137,23 @@ def test_format_is_detected_from_files(tmp_path: Path) -> None:
         (tmp_path / f"{table}.csv").write_text("a\n1\n")
     assert detect_format(tmp_path, None) == "csv"
     (tmp_path / "accounts.parquet").write_text("")
-    assert detect_format(tmp_path, None) == "csv"  # the complete set wins
-    (tmp_path / "users.csv").unlink()
     with pytest.raises(ConfigError, match="mixes raw formats"):
         detect_format(tmp_path, None)
     assert detect_format(tmp_path, "parquet") == "parquet"
+
+
+def test_a_complete_set_of_each_format_is_refused(tmp_path: Path) -> None:
+    """New CSV files beside an older complete Parquet set: neither is picked silently."""
+    for table in RAW_TABLES:
+        (tmp_path / f"{table}.parquet").write_text("")
+        os.utime(tmp_path / f"{table}.parquet", (1_700_000_000, 1_700_000_000))
+        (tmp_path / f"{table}.csv").write_text("a\n1\n")
+    with pytest.raises(ConfigError) as caught:
+        detect_format(tmp_path, None)
+    message = caught.value.message
+    assert "mixes raw formats" in message and "--raw-format" in message
+    assert "parquet: accounts" in message and "(newest written 2023-11-14 22:13 UTC)" in message
+    assert detect_format(tmp_path, "csv") == "csv"
     with pytest.raises(ConfigError, match="does not exist"):
         detect_format(tmp_path / "nope", None)
 

@@ -176,10 +176,18 @@ def rollback(files: WarehouseFiles) -> None:
             exit_code=ExitCode.PUBLISH,
         )
     swap = files.published.with_name(files.published.name + ".rollback")
-    _remove(swap)
+    for stale in (swap, wal(swap)):
+        _remove(stale)
     if files.published.exists():
         os.link(files.published, swap)
+    # A WAL belongs to its file: DuckDB refuses to open a file beside another file's WAL.
+    if wal(files.published).exists():
+        os.replace(wal(files.published), wal(swap))
     os.replace(files.previous, files.published)
+    if wal(files.previous).exists():
+        os.replace(wal(files.previous), wal(files.published))
     if swap.exists():
         os.replace(swap, files.previous)
+    if wal(swap).exists():
+        os.replace(wal(swap), wal(files.previous))
     _fsync_directory(files.directory)

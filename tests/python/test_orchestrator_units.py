@@ -334,6 +334,44 @@ def test_publish_swaps_and_keeps_previous(tmp_path: Path) -> None:
     assert files.previous.read_text() == "v2"
 
 
+def _write_with_wal(path: Path, version: str) -> None:
+    """A DuckDB file whose latest write sits only in its WAL, as a crash or kill leaves it."""
+    con = duckdb.connect(str(path))
+    con.execute("create or replace table t (version varchar)")
+    con.execute("checkpoint")
+    con.execute("pragma disable_checkpoint_on_shutdown")
+    con.execute("set checkpoint_threshold = '1TB'")
+    con.execute("insert into t values (?)", [version])
+    con.close()
+    assert publish.wal(path).exists()
+
+
+def _version(path: Path) -> list[str]:
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return [row[0] for row in con.sql("select version from t").fetchall()]
+    finally:
+        con.close()
+
+
+def test_rollback_moves_each_files_wal_with_it(tmp_path: Path) -> None:
+    """A WAL belongs to its file: rollback swaps the WALs with the files.
+
+    Left in place, the published file's WAL would be replayed onto the restored file
+    (and the restored file's own WAL lost).
+    """
+    files = _files(tmp_path)
+    files.directory.mkdir(parents=True)
+    _write_with_wal(files.previous, "previous")
+    _write_with_wal(files.published, "published")
+
+    publish.rollback(files)
+
+    assert _version(files.published) == ["previous"]
+    assert _version(files.previous) == ["published"]
+    assert not list(files.directory.glob("*.rollback*"))
+
+
 def test_reader_keeps_old_file_during_swap(tmp_path: Path) -> None:
     files = _files(tmp_path)
     files.directory.mkdir(parents=True)

@@ -314,9 +314,13 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
             )
         return int(exc.exit_code)
-    except KeyboardInterrupt:
-        print("Interrupted; nothing was published.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        cause = f" by {exc}" if str(exc) else ""
+        print(
+            f"Interrupted{cause} (exit code {int(ExitCode.INTERRUPTED)}); nothing was published.",
+            file=sys.stderr,
+        )
+        return int(ExitCode.INTERRUPTED)
     except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are reported
         logging.getLogger(TRACE_LOGGER_NAME).error(traceback.format_exc())
         print(f"FAILED (internal error, exit code 1): {type(exc).__name__}: {exc}", file=sys.stderr)

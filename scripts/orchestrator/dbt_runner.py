@@ -249,4 +249,8 @@ def run_dbt(
         else f"{type(result.exception).__name__}: {result.exception}",
         seconds=round(time.perf_counter() - started, 3),
     )
+    if isinstance(result.exception, KeyboardInterrupt):
+        # dbt's runner returns Ctrl-C or SIGTERM as a failed result: stop the run, as
+        # an interruption, instead of reporting a failed build.
+        raise KeyboardInterrupt(str(result.exception))
     return outcome

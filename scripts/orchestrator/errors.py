@@ -17,6 +17,8 @@ class ExitCode(IntEnum):
     DBT = 5
     MART_VALIDATION = 6
     PUBLISH = 7
+    # Ctrl-C or SIGTERM (a scheduler's stop): 128 + SIGINT, the shell's convention.
+    INTERRUPTED = 130
 
 
 class OrchestratorError(Exception):

@@ -111,6 +111,13 @@ def execute(run: Run, body: Callable[[Run], None]) -> RunSummary:
             "%s failed at %s:\n%s", run.command, run.summary.failed_step, traceback.format_exc()
         )
         raise
+    except KeyboardInterrupt as exc:
+        run.summary.status = "interrupted"
+        run.summary.exit_code = int(ExitCode.INTERRUPTED)
+        run.summary.failed_step = run.timer.failed_step
+        run.summary.error = f"interrupted ({exc or 'Ctrl-C'})"
+        trace.error("%s interrupted:\n%s", run.command, traceback.format_exc())
+        raise
     except BaseException as exc:
         run.summary.status = "failed"
         run.summary.exit_code = int(ExitCode.INTERNAL)

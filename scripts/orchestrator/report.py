@@ -35,7 +35,7 @@ def run_history(runs_dir: Path, warehouse: Path) -> tuple[dict | None, dict | No
             continue
         if summary.get("status") == "success" and summary.get("publish", {}).get("published"):
             return {k: summary.get(k) for k in _RUN_KEYS}, failed_after
-        if failed_after is None and summary.get("status") == "failed":
+        if failed_after is None and summary.get("status") in ("failed", "interrupted"):
             failed_after = {k: summary.get(k) for k in _RUN_KEYS}
     return None, failed_after
 
@@ -60,7 +60,8 @@ def render_report(report: dict, fmt: str) -> str:
     failed = report.get("failed_since")
     if failed:
         lines.append(
-            f"A later run failed: {failed['run_id']} at step {failed['failed_step']}"
+            f"A later run {'was ' if failed['status'] == 'interrupted' else ''}"
+            f"{failed['status']}: {failed['run_id']} at step {failed['failed_step']}"
             f" ({failed['finished_at']}); the warehouse above is unchanged"
         )
     steps = published_by.get("steps") if published_by else None

@@ -48,6 +48,10 @@ class StepTimer:
             exc.step = exc.step or name
             self.failed_step = exc.step
             raise
+        except KeyboardInterrupt:
+            record.status = "interrupted"
+            self.failed_step = name
+            raise
         except Exception as exc:
             record.status = "failed"
             self.failed_step = name

@@ -651,6 +651,84 @@ def test_raw_dir_from_the_environment_counts_as_named(
     assert settings.raw_dir_given and settings.raw_dir == (tmp_path / "raw").resolve()
 
 
+def test_sigterm_during_dbt_stops_the_run_as_interrupted(
+    raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """A scheduler's SIGTERM while dbt runs: exit 130, summary 'interrupted', lock released.
+
+    dbt's programmatic runner catches the KeyboardInterrupt the handler raises and returns
+    it as a failed result, which the run used to report as a failed build (exit 5).
+    """
+    import signal
+    import time
+    from types import SimpleNamespace
+
+    import dbt.cli.main
+
+    from scripts.orchestrator import pipeline
+
+    class SignalledRunner:
+        """Stands in for dbtRunner: receives SIGTERM mid-build and returns as dbt's does."""
+
+        def __init__(self, **_: object) -> None:
+            pass
+
+        def invoke(self, args: list[str]) -> SimpleNamespace:
+            try:
+                os.kill(os.getpid(), signal.SIGTERM)
+                time.sleep(5)  # the handler raises here, in the main thread
+            except BaseException as exc:  # noqa: BLE001 - what dbtRunner.invoke does
+                return SimpleNamespace(success=False, result=None, exception=exc)
+            pytest.fail("SIGTERM was not delivered")
+
+    monkeypatch.setattr(dbt.cli.main, "dbtRunner", SignalledRunner)
+    monkeypatch.setattr(pipeline, "step_validate_raw", lambda run, inputs: None)
+    warehouse = tmp_path / "w" / "customer_health.duckdb"
+    runs = tmp_path / "runs"
+    previous_handler = signal.getsignal(signal.SIGTERM)
+    try:
+        code = cli.main(
+            [
+                "run",
+                "--raw-dir",
+                str(raw_dir),
+                "--warehouse",
+                str(warehouse),
+                "--runs-dir",
+                str(runs),
+            ]
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
+
+    assert code == ExitCode.INTERRUPTED == 130
+    assert "Interrupted by signal 15 (exit code 130); nothing was published." in (
+        capsys.readouterr().err
+    )
+    summary = json.loads(next(runs.glob("*/summary.json")).read_text())
+    assert summary["status"] == "interrupted" and summary["exit_code"] == 130
+    assert summary["failed_step"] == "dbt_build"
+    assert {step["name"]: step["status"] for step in summary["steps"]}["dbt_build"] == "interrupted"
+    assert not warehouse.exists()
+    with publish.RunLock(WarehouseFiles(warehouse).lock, run_id="next", command="run"):
+        pass  # released
+    # `report` names the interrupted run as one that left the warehouse unchanged.
+    from scripts.orchestrator.report import render_report, run_history
+
+    published_by, failed_since = run_history(runs, warehouse)
+    assert published_by is None and failed_since["status"] == "interrupted"
+    text = render_report(
+        {
+            "warehouse": str(warehouse),
+            "tables": {},
+            "published_by": None,
+            "failed_since": failed_since,
+        },
+        "text",
+    )
+    assert f"A later run was interrupted: {summary['run_id']} at step dbt_build" in text
+
+
 def test_run_operation_results_have_no_nodes() -> None:
     """`dbt run-operation` (register_raw) returns a macro's outcome, not node results."""
     from types import SimpleNamespace

@@ -9,17 +9,29 @@
     cast({{ expression }} as {{ data_type }})
 {% endmacro %}
 
-{#- DuckDB's cast of text to timestamp ignores a UTC offset or zone name
-    ('2026-10-30 23:30:00-05:00' gives 23:30, Spark 04:30 the next day): text
-    that is not a plain date or 'YYYY-MM-DD HH:MM:SS' is read as a timestamptz
-    and brought to UTC (the profile's TimeZone). The plain forms keep the
-    cheaper cast: timestamptz parsing costs about 4x as much. -#}
+{#- Two ways DuckDB's text-to-datetime cast differs from Spark's:
+    - It accepts forms Spark rejects: '/' as the date separator ('2024/01/01')
+      and the special words 'epoch', 'infinity' and '-infinity' (1970-01-01,
+      9999-12-31, 0001-01-01, which would pass the range checks as real
+      dates). They become null here, as on Spark, so the row is quarantined
+      as unparseable.
+    - It ignores a UTC offset or zone name ('2026-10-30 23:30:00-05:00' gives
+      23:30, Spark 04:30 the next day): text that is not a plain date or
+      'YYYY-MM-DD HH:MM:SS' is read as a timestamptz and brought to UTC (the
+      profile's TimeZone). The plain forms keep the cheaper cast:
+      timestamptz parsing costs about 4x as much. -#}
 {% macro duckdb__try_cast(expression, data_type) %}
-    {%- if data_type | lower == 'timestamp' -%}
+    {%- if data_type | lower in ('timestamp', 'date') -%}
     case
+        when left({{ expression }}, 1) not between '0' and '9' or {{ expression }} like '%/%'
+            then null
+        {% if data_type | lower == 'timestamp' -%}
         when {{ expression }} like '____-__-__ __:__:__' or length({{ expression }}) = 10
             then try_cast({{ expression }} as timestamp)
         else try_cast(try_cast({{ expression }} as timestamptz) as timestamp)
+        {%- else -%}
+        else try_cast({{ expression }} as date)
+        {%- endif %}
     end
     {%- else -%}
     try_cast({{ expression }} as {{ data_type }})

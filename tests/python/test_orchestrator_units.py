@@ -158,6 +158,40 @@ def test_a_complete_set_of_each_format_is_refused(tmp_path: Path) -> None:
         detect_format(tmp_path / "nope", None)
 
 
+def test_raw_frame_is_what_pandas_would_make_of_it() -> None:
+    """Read via Arrow for memory, the frame GX sees is the one `.df()` + `astype("str")` made:
+    same columns, order, dtypes (text as pandas' string dtype with NaN for null) and values,
+    derived columns included, on the dirty fixture (nulls, blanks, bad dates)."""
+    import pandas as pd
+
+    from scripts.orchestrator.raw_files import read_raw_table, reader_sql
+
+    fixture = ROOT / "tests" / "fixtures" / "raw_small"
+    suites = load_raw_suites(SUITES)
+    nulls_seen = 0
+    for table in RAW_TABLES:
+        path = fixture / f"{table}.csv"
+        derived = suites[table].options.get("derived_columns")
+        frame, types = read_raw_table(path, "csv", derived=derived, reference_date=date(2025, 6, 1))
+        expressions = ["*"] + [
+            f"try_cast({spec['from']} as double) as {name}"
+            if spec["as"] == "number"
+            else f"date_diff('day', cast(try_cast({spec['from']} as timestamp) as date),"
+            f" date '2025-06-01') as {name}"
+            for name, spec in derived.items()
+        ]
+        expected = duckdb.sql(
+            f"select {', '.join(expressions)} from {reader_sql(path, 'csv')}"
+        ).df()
+        for name in types:
+            expected[name] = expected[name].astype("str")
+        assert set(types.values()) == {"VARCHAR"} and derived
+        pd.testing.assert_frame_equal(frame, expected, check_exact=True)
+        assert all(str(frame[name].dtype) == "str" for name in types), frame.dtypes
+        nulls_seen += int(frame[list(types)].isna().any().any())
+    assert nulls_seen == len(RAW_TABLES)  # every fixture file has an empty value
+
+
 def test_freshness_reference_order(tmp_path: Path) -> None:
     assert freshness_reference(tmp_path, date(2026, 1, 2)) == (date(2026, 1, 2), "--as-of-date")
     (tmp_path / "_manifest.json").write_text(json.dumps({"window": {"end_date": "2026-10-31"}}))

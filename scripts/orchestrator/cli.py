@@ -95,6 +95,13 @@ def _build(parser: argparse.ArgumentParser) -> None:
         metavar="SELECTOR",
         help="dbt selection, e.g. --select staging+ (default: everything)",
     )
+    group.add_argument(
+        "--vars",
+        dest="build_vars",
+        metavar="YAML",
+        help="dbt vars for the build, e.g. '{account_buckets: 100}' for data larger than"
+        " memory (README 'Performance'); keep them the same from run to run",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -199,6 +206,7 @@ def _settings(args: argparse.Namespace, *, need_target: bool) -> Settings:
         select=tuple(getattr(args, "select", ())),
         verbosity=args.verbosity,
         unit_tests=getattr(args, "unit_tests", False),
+        dbt_vars=getattr(args, "build_vars", None),
         need_target=need_target,
     )
 

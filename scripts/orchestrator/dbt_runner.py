@@ -136,8 +136,11 @@ def build_args(settings: Settings, log_dir: Path, command: str = "build") -> lis
         args.append("--full-refresh")
     if command == "build" and not settings.unit_tests:
         args += ["--exclude-resource-type", "unit_test"]
+    dbt_vars = dict(settings.dbt_vars)
     if settings.as_of_date:
-        args += ["--vars", json.dumps({"as_of_date": settings.as_of_date.isoformat()})]
+        dbt_vars["as_of_date"] = settings.as_of_date.isoformat()
+    if dbt_vars:
+        args += ["--vars", json.dumps(dbt_vars, default=str)]
     return args
 
 

@@ -88,6 +88,7 @@ def settings_record(settings: Settings) -> dict:
         "full_refresh": settings.full_refresh,
         "unit_tests": settings.unit_tests,
         "select": list(settings.select),
+        "dbt_vars": settings.dbt_vars,
         "warehouse": str(settings.warehouse.published),
         "runs_dir": str(settings.runs_dir),
     }

@@ -9,7 +9,7 @@ working directory.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -94,6 +94,8 @@ class Settings:
     # True when --raw-dir or $CUSTOMER_HEALTH_RAW_DIR named the folder: a named folder
     # must exist, while an absent default means "read schema raw" on other engines.
     raw_dir_given: bool = False
+    # dbt vars for the build (--vars), e.g. account_buckets for data larger than memory.
+    dbt_vars: dict = field(default_factory=dict)
 
     @property
     def is_duckdb(self) -> bool:
@@ -162,6 +164,27 @@ def resolve_target(project_dir: Path, profiles_dir: Path, target: str | None) ->
     return target_type, output
 
 
+def parse_dbt_vars(value: str | None) -> dict:
+    """--vars as dbt reads it (a YAML mapping); as_of_date has its own flag."""
+    if not value:
+        return {}
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--vars '{value}' is not valid YAML: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise ConfigError(
+            f"--vars '{value}' is not a mapping; write it as dbt does, e.g."
+            " '{account_buckets: 100}'"
+        )
+    if "as_of_date" in parsed:
+        raise ConfigError(
+            "--vars sets as_of_date: use --as-of-date, which is also the reference date"
+            " of the raw files' freshness checks"
+        )
+    return parsed
+
+
 def parse_as_of_date(value: str | None) -> date | None:
     if not value:
         return None
@@ -185,6 +208,7 @@ def build_settings(
     select: tuple[str, ...] = (),
     verbosity: int = 0,
     unit_tests: bool = False,
+    dbt_vars: str | None = None,
     need_target: bool = True,
 ) -> Settings:
     """Resolve flags and environment into Settings (raises ConfigError)."""
@@ -219,4 +243,5 @@ def build_settings(
         unit_tests=unit_tests,
         target_method=str(output["method"]) if output.get("method") else None,
         raw_dir_given=bool(raw_dir or os.environ.get(ENV_RAW_DIR)),
+        dbt_vars=parse_dbt_vars(dbt_vars),
     )

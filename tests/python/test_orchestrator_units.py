@@ -509,6 +509,40 @@ def test_production_build_skips_unit_tests_unless_asked(tmp_path: Path) -> None:
     assert " ".join(excluded) not in " ".join(build_args(build_settings(), tmp_path, "run"))
 
 
+def test_build_vars_reach_dbt_with_the_as_of_date(tmp_path: Path) -> None:
+    """`run --vars` passes dbt vars (account_buckets for large data) through to the build."""
+    from scripts.orchestrator import pipeline
+    from scripts.orchestrator.dbt_runner import build_args
+
+    parsed = cli.parse_args(["--vars", "{account_buckets: 100, events_key_buckets: 8388608}"])
+    settings = cli._settings(parsed, need_target=False)
+    assert settings.dbt_vars == {"account_buckets": 100, "events_key_buckets": 8388608}
+    args = build_args(settings, tmp_path)
+    assert json.loads(args[args.index("--vars") + 1]) == settings.dbt_vars
+    dated = build_settings(dbt_vars="{account_buckets: 100}", as_of_date="2026-10-15")
+    args = build_args(dated, tmp_path)
+    assert json.loads(args[args.index("--vars") + 1]) == {
+        "account_buckets": 100,
+        "as_of_date": "2026-10-15",
+    }
+    assert pipeline.settings_record(dated)["dbt_vars"] == {"account_buckets": 100}
+    assert "--vars" not in build_args(build_settings(), tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("[1, 2]", "is not a mapping"),
+        ("{account_buckets: [}", "is not valid YAML"),
+        ("{as_of_date: 2026-10-15}", "use --as-of-date"),
+    ],
+)
+def test_bad_build_vars_are_refused(value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message) as caught:
+        build_settings(dbt_vars=value, need_target=False)
+    assert caught.value.exit_code == ExitCode.CONFIG
+
+
 def test_summary_json_and_latest_pointer(tmp_path: Path) -> None:
     runs = tmp_path / "runs"
     summary = RunSummary(run_id="20260101T000000Z-abcd", command="run", run_dir=runs / "r1")

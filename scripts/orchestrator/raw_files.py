@@ -150,8 +150,8 @@ def read_raw_table(
 def _text_frame(con: Any, reader: str, columns: list[str]) -> Any:
     """The text columns as pandas' string dtype (the dtype of `astype("str")`), via Arrow.
 
-    One chunk per column, as `astype` left it: GX's checks on a many-chunk column
-    were slower.
+    One chunk per column, as `astype` left it: with DuckDB's 88 chunks per column,
+    the M events suite took 21-25 s, with one chunk 17-19 s (two runs each).
     """
     if not columns:
         return None

@@ -112,19 +112,16 @@ def execute(run: Run, body: Callable[[Run], None]) -> RunSummary:
             "%s failed at %s:\n%s", run.command, run.summary.failed_step, traceback.format_exc()
         )
         raise
-    except KeyboardInterrupt as exc:
-        run.summary.status = "interrupted"
-        run.summary.exit_code = int(ExitCode.INTERRUPTED)
-        run.summary.failed_step = run.timer.failed_step
-        run.summary.error = f"interrupted ({exc or 'Ctrl-C'})"
-        trace.error("%s interrupted:\n%s", run.command, traceback.format_exc())
-        raise
     except BaseException as exc:
-        run.summary.status = "failed"
-        run.summary.exit_code = int(ExitCode.INTERNAL)
+        # Ctrl-C or SIGTERM (cli turns it into KeyboardInterrupt) is not a failure.
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        run.summary.status = "interrupted" if interrupted else "failed"
+        run.summary.exit_code = int(ExitCode.INTERRUPTED if interrupted else ExitCode.INTERNAL)
         run.summary.failed_step = run.timer.failed_step
-        run.summary.error = f"{type(exc).__name__}: {exc}"
-        trace.error("%s failed:\n%s", run.command, traceback.format_exc())
+        run.summary.error = (
+            f"interrupted ({exc or 'Ctrl-C'})" if interrupted else f"{type(exc).__name__}: {exc}"
+        )
+        trace.error("%s %s:\n%s", run.command, run.summary.status, traceback.format_exc())
         raise
     finally:
         run.summary.steps = [r.to_dict() for r in run.timer.records]

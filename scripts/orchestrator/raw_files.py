@@ -15,9 +15,21 @@ from scripts.orchestrator.settings import RAW_FORMATS, RAW_TABLES
 _DERIVED_SQL = {
     # Numbers written as text, for range checks; unparseable → null.
     "number": "try_cast({col} as double)",
-    # Days between the value and the reference date: positive = in the past.
-    "age_days": "date_diff('day', cast(try_cast({col} as timestamp) as date), {ref})",
+    # Days between the value and the reference date: positive = in the past. Text
+    # that staging cannot parse (macros/try_cast.sql: not a four-digit year, month
+    # and day with '-') is null here too: DuckDB's cast alone reads 'epoch' as 1970.
+    "age_days": (
+        "date_diff('day', cast(case when {text} like '____-%' and {text} not like '%/%'"
+        " and left({text}, 1) between '0' and '9'"
+        " then try_cast({text} as timestamp) end as date), {ref})"
+    ),
 }
+
+
+def derived_sql(kind: str, column: str, reference: str) -> str:
+    """The SQL of a derived column; the value is read as staging reads it (trimmed text)."""
+    text = f"trim(cast({column} as varchar))"
+    return _DERIVED_SQL[kind].format(col=column, text=text, ref=reference)
 
 
 @dataclass(frozen=True)
@@ -132,7 +144,7 @@ def read_raw_table(
                     f" {', '.join(_DERIVED_SQL)}"
                 )
             if source in types:
-                expression = _DERIVED_SQL[kind].format(col=f'"{source}"', ref=ref)
+                expression = derived_sql(kind, f'"{source}"', ref)
                 others.append(f'{expression} as "{name}"')
         # Two scans in the file's order (a fresh connection keeps insertion order).
         frame = _text_frame(con, reader, texts)

@@ -164,7 +164,7 @@ def test_raw_frame_is_what_pandas_would_make_of_it() -> None:
     derived columns included, on the dirty fixture (nulls, blanks, bad dates)."""
     import pandas as pd
 
-    from scripts.orchestrator.raw_files import read_raw_table, reader_sql
+    from scripts.orchestrator.raw_files import derived_sql, read_raw_table, reader_sql
 
     fixture = ROOT / "tests" / "fixtures" / "raw_small"
     suites = load_raw_suites(SUITES)
@@ -173,11 +173,9 @@ def test_raw_frame_is_what_pandas_would_make_of_it() -> None:
         path = fixture / f"{table}.csv"
         derived = suites[table].options.get("derived_columns")
         frame, types = read_raw_table(path, "csv", derived=derived, reference_date=date(2025, 6, 1))
+        reference = "date '2025-06-01'"
         expressions = ["*"] + [
-            f"try_cast({spec['from']} as double) as {name}"
-            if spec["as"] == "number"
-            else f"date_diff('day', cast(try_cast({spec['from']} as timestamp) as date),"
-            f" date '2025-06-01') as {name}"
+            f"{derived_sql(spec['as'], spec['from'], reference)} as {name}"
             for name, spec in derived.items()
         ]
         expected = duckdb.sql(
@@ -190,6 +188,38 @@ def test_raw_frame_is_what_pandas_would_make_of_it() -> None:
         assert all(str(frame[name].dtype) == "str" for name in types), frame.dtypes
         nulls_seen += int(frame[list(types)].isna().any().any())
     assert nulls_seen == len(RAW_TABLES)  # every fixture file has an empty value
+
+
+def test_age_days_reads_dates_as_staging_does(tmp_path: Path) -> None:
+    """The freshness checks' age_days is null where staging quarantines the value as
+    unparseable, instead of DuckDB's reading ('epoch' = 1970-01-01, 40+ years old)."""
+    import pandas as pd
+
+    from scripts.orchestrator.raw_files import read_raw_table
+
+    values = {
+        "2025-05-30 12:00:00": 2.0,
+        " 2025-06-01 ": 0.0,  # staging trims
+        "2025-06-03": -2.0,
+        "2025-05-31T23:30:00Z": 1.0,
+        "epoch": None,
+        "infinity": None,
+        "2025/05/01": None,
+        "12025-05-01": None,
+        "2025-05": None,
+        "yesterday": None,
+        "": None,
+    }
+    path = tmp_path / "events.csv"
+    path.write_text("occurred_at\n" + "".join(f'"{v}"\n' for v in values), encoding="utf-8")
+    frame, _ = read_raw_table(
+        path,
+        "csv",
+        derived={"age": {"from": "occurred_at", "as": "age_days"}},
+        reference_date=date(2025, 6, 1),
+    )
+    ages = [None if pd.isna(v) else float(v) for v in frame["age"].tolist()]
+    assert dict(zip(values, ages, strict=True)) == values
 
 
 def test_freshness_reference_order(tmp_path: Path) -> None:

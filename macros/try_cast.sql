@@ -9,12 +9,16 @@
     cast({{ expression }} as {{ data_type }})
 {% endmacro %}
 
-{#- Two ways DuckDB's text-to-datetime cast differs from Spark's:
+{#- The raw contract: a date or timestamp starts with a four-digit year, a
+    month and a day, separated by '-'. Text that does not is null, so its row
+    is quarantined as unparseable, alike on every engine.
+    Two ways DuckDB's text-to-datetime cast differs from Spark's:
     - It accepts forms Spark rejects: '/' as the date separator ('2024/01/01')
       and the special words 'epoch', 'infinity' and '-infinity' (1970-01-01,
       9999-12-31, 0001-01-01, which would pass the range checks as real
-      dates). They become null here, as on Spark, so the row is quarantined
-      as unparseable.
+      dates), and years past 9999 ('12024-01-01'). Text that does not start
+      with a digit, holds a '/' or has no '-' after four characters is null
+      here; DuckDB's cast rejects the rest of what breaks the contract.
     - It ignores a UTC offset or zone name ('2026-10-30 23:30:00-05:00' gives
       23:30, Spark 04:30 the next day): text that is not a plain date or
       'YYYY-MM-DD HH:MM:SS' is read as a timestamptz and brought to UTC (the
@@ -23,7 +27,10 @@
 {% macro duckdb__try_cast(expression, data_type) %}
     {%- if data_type | lower in ('timestamp', 'date') -%}
     case
-        when left({{ expression }}, 1) not between '0' and '9' or {{ expression }} like '%/%'
+        when
+            left({{ expression }}, 1) not between '0' and '9'
+            or substr({{ expression }}, 5, 1) != '-'
+            or {{ expression }} like '%/%'
             then null
         {% if data_type | lower == 'timestamp' -%}
         when {{ expression }} like '____-__-__ __:__:__' or length({{ expression }}) = 10
@@ -38,7 +45,17 @@
     {%- endif -%}
 {% endmacro %}
 
-{# Spark 3.2+ has try_cast; it returns null on failure even without ANSI mode. #}
+{#- Spark 3.2+ has try_cast; it returns null on failure even without ANSI mode.
+    Its datetime cast is lenient the other way from DuckDB's: it reads a year
+    alone ('2024') or a year and month ('2024-01') as the first day, and skips
+    leading blanks and a '+'. The pattern holds it to the raw contract. -#}
 {% macro spark__try_cast(expression, data_type) %}
+    {%- if data_type | lower in ('timestamp', 'date') -%}
+    case
+        when cast({{ expression }} as string) rlike '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}'
+            then try_cast({{ expression }} as {{ data_type }})
+    end
+    {%- else -%}
     try_cast({{ expression }} as {{ data_type }})
+    {%- endif -%}
 {% endmacro %}

@@ -222,6 +222,22 @@ def test_age_days_reads_dates_as_staging_does(tmp_path: Path) -> None:
     assert dict(zip(values, ages, strict=True)) == values
 
 
+def test_a_number_derived_alone_from_csv_is_null_where_unparseable() -> None:
+    """DuckDB 2.0 turned `try_cast` into the CSV reader's own cast when it was the only
+    derived column: 'many' seats then failed the whole file as unreadable."""
+    from scripts.orchestrator.raw_files import read_raw_table
+
+    path = ROOT / "tests" / "fixtures" / "raw_small" / "accounts.csv"
+    frame, _ = read_raw_table(
+        path,
+        "csv",
+        derived={"seats__number": {"from": "seats", "as": "number"}},
+        reference_date=date(2025, 6, 1),
+    )
+    seats = dict(zip(frame["account_id"], frame["seats__number"], strict=True))
+    assert seats["a1"] == 10 and seats["a9"] != seats["a9"]  # 'many' → NaN
+
+
 def test_freshness_reference_order(tmp_path: Path) -> None:
     assert freshness_reference(tmp_path, date(2026, 1, 2)) == (date(2026, 1, 2), "--as-of-date")
     (tmp_path / "_manifest.json").write_text(json.dumps({"window": {"end_date": "2026-10-31"}}))

@@ -18,10 +18,12 @@ _DERIVED_SQL = {
     # Days between the value and the reference date: positive = in the past. Text
     # that staging cannot parse (macros/try_cast.sql: not a four-digit year, month
     # and day with '-') is null here too: DuckDB's cast alone reads 'epoch' as 1970.
+    # A double, not DuckDB's bigint: pandas makes a nullable Int64 of that, which
+    # GX's between check walks value by value (10.0 s on 10M events, 5.1 s as a double).
     "age_days": (
-        "date_diff('day', cast(case when {text} like '____-%' and {text} not like '%/%'"
+        "cast(date_diff('day', cast(case when {text} like '____-%' and {text} not like '%/%'"
         " and left({text}, 1) between '0' and '9'"
-        " then try_cast({text} as timestamp) end as date), {ref})"
+        " then try_cast({text} as timestamp) end as date), {ref}) as double)"
     ),
 }
 

@@ -18,6 +18,7 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -227,6 +228,7 @@ class GxSession:
         )
         self._context = gx.get_context(mode="ephemeral", project_config=config)
         self._gx = gx
+        _skip_frame_fingerprints()
         self.context_seconds = round(time.perf_counter() - started, 3)
         log.info(
             "Great Expectations %s started: import %.2f s, context %.2f s",
@@ -244,58 +246,176 @@ class GxSession:
         parameters: dict | None = None,
     ) -> SuiteOutcome:
         """Validate a pandas frame; expectations on absent columns are not evaluated."""
-        self._start()
         started = time.perf_counter()
-        present = set(map(str, frame.columns))
-        runnable: list[dict] = []
         outcome = SuiteOutcome(suite=spec.name, source=source, rows=len(frame))
-        for config in spec.expectations:
-            kwargs = config.get("kwargs", {})
-            missing = [c for c in expectation_columns(kwargs) if c not in present]
-            if missing:
-                outcome.outcomes.append(
-                    ExpectationOutcome(
-                        expectation=config["type"],
-                        columns=expectation_columns(kwargs),
-                        kwargs=kwargs,
-                        severity=_SEVERITY[config.get("severity", "critical")],
-                        status="not_evaluated",
-                        message=f"column {', '.join(missing)} missing",
-                        notes=_notes(config),
-                    )
-                )
-            else:
-                runnable.append(config)
+        runnable = _runnable(spec, set(map(str, frame.columns)), outcome)
         if runnable:
-            suite = self._gx.ExpectationSuite(name=spec.name, expectations=runnable, meta=spec.meta)
-            if len(suite.expectations) != len(runnable):
-                raise ConfigError(
-                    f"{spec.path}: {len(runnable) - len(suite.expectations)} expectation(s)"
-                    " were rejected by Great Expectations (unknown type or bad kwargs);"
-                    " see the run log"
-                )
-            self._frames += 1
-            batch_definition = (
-                self._context.data_sources.add_pandas(f"frames_{self._frames}")
-                .add_dataframe_asset(spec.name)
-                .add_batch_definition_whole_dataframe("whole_frame")
-            )
-            batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-            result = batch.validate(
-                suite,
-                result_format={
-                    "result_format": "SUMMARY",
-                    "partial_unexpected_count": SAMPLE_SIZE,
-                },
-                expectation_parameters=parameters or {},
-            )
-            outcome.gx_result = _json_safe(result.to_json_dict())
-            order = {_key(c): i for i, c in enumerate(runnable)}
-            converted = [_convert(r) for r in result.results]
-            converted.sort(key=lambda pair: order.get(pair[0], len(order)))
-            outcome.outcomes.extend(o for _, o in converted)
+            results = [self._run(spec, runnable, frame, parameters)]
+            outcome.gx_result = _merged_result(results)
+            _add_outcomes(outcome, runnable, results)
         outcome.seconds = round(time.perf_counter() - started, 3)
         return outcome
+
+    def validate_by_column(
+        self,
+        spec: SuiteSpec,
+        *,
+        columns: list[str],
+        rows: int,
+        read: Callable[[list[str]], Any],
+        source: str,
+        parameters: dict | None = None,
+    ) -> SuiteOutcome:
+        """Validate a table one column group at a time, for tables too big to hold whole.
+
+        `read(names)` returns a frame of those columns, all rows. Each expectation sees
+        every row of the columns it names (a compound key's columns together), so the
+        outcomes are those of `validate` on the whole table; only one group is in memory
+        at a time. Expectations on the table's shape alone (column names, row count)
+        get a frame with the real names and row count and no values; any other
+        expectation that names no column gets the whole table.
+        """
+        started = time.perf_counter()
+        outcome = SuiteOutcome(suite=spec.name, source=source, rows=rows)
+        runnable = _runnable(spec, set(columns), outcome)
+        groups: dict[tuple[str, ...] | str, list[dict]] = {}
+        for config in runnable:
+            named = expectation_columns(config.get("kwargs", {}))
+            if named:
+                key: tuple[str, ...] | str = tuple(dict.fromkeys(named))
+            else:
+                key = _SHAPE if config["type"] in SHAPE_EXPECTATIONS else _WHOLE
+            groups.setdefault(key, []).append(config)
+        results: list[Any] = []
+        for key, configs in groups.items():
+            if key == _SHAPE:
+                frame = _shape_frame(columns, rows)
+            else:
+                frame = read(columns if key == _WHOLE else list(key))
+            results.append(self._run(spec, configs, frame, parameters))
+            del frame  # before the next group is read
+        outcome.gx_result = _merged_result(results)
+        _add_outcomes(outcome, runnable, results)
+        outcome.seconds = round(time.perf_counter() - started, 3)
+        return outcome
+
+    def _run(
+        self, spec: SuiteSpec, configs: list[dict], frame: Any, parameters: dict | None
+    ) -> Any:
+        """Run some of a suite's expectations on one frame; GX's suite validation result."""
+        self._start()
+        suite = self._gx.ExpectationSuite(name=spec.name, expectations=configs, meta=spec.meta)
+        if len(suite.expectations) != len(configs):
+            raise ConfigError(
+                f"{spec.path}: {len(configs) - len(suite.expectations)} expectation(s)"
+                " were rejected by Great Expectations (unknown type or bad kwargs);"
+                " see the run log"
+            )
+        self._frames += 1
+        batch_definition = (
+            self._context.data_sources.add_pandas(f"frames_{self._frames}")
+            .add_dataframe_asset(spec.name)
+            .add_batch_definition_whole_dataframe("whole_frame")
+        )
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        return batch.validate(
+            suite,
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
+            expectation_parameters=parameters or {},
+        )
+
+
+# Expectations that read only a table's column names and row count.
+SHAPE_EXPECTATIONS = frozenset(
+    {
+        "expect_table_columns_to_match_set",
+        "expect_table_columns_to_match_ordered_list",
+        "expect_table_column_count_to_equal",
+        "expect_table_column_count_to_be_between",
+        "expect_table_row_count_to_equal",
+        "expect_table_row_count_to_be_between",
+        "expect_column_to_exist",
+    }
+)
+_SHAPE = "shape"
+_WHOLE = "whole"
+
+
+def _skip_frame_fingerprints() -> None:
+    """Stop GX hashing every frame under 1 GB for a batch marker nobody reads.
+
+    GX fingerprints each pandas batch smaller than its HASH_THRESHOLD (1e9 bytes)
+    with pandas' row hashing, and skips bigger ones. The fingerprint only lands in
+    the result's batch markers; hashing cost 9-13 s per 10M-value text column,
+    more than the expectations themselves.
+    """
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    if hasattr(pandas_execution_engine, "HASH_THRESHOLD"):
+        pandas_execution_engine.HASH_THRESHOLD = 0
+    else:
+        log.warning("this GX version has no HASH_THRESHOLD: frames are fingerprinted (slower)")
+
+
+def _shape_frame(columns: list[str], rows: int) -> Any:
+    """The table's column names and row count, without its values: all-null Arrow
+    columns have no buffers, so this costs nothing whatever the row count."""
+    import pandas as pd
+    import pyarrow as pa
+
+    nulls = pd.arrays.ArrowExtensionArray(pa.nulls(rows))
+    return pd.DataFrame({name: nulls for name in columns}, copy=False)
+
+
+def _runnable(spec: SuiteSpec, present: set[str], outcome: SuiteOutcome) -> list[dict]:
+    """The expectations whose columns are present; the others are recorded as not evaluated."""
+    runnable: list[dict] = []
+    for config in spec.expectations:
+        kwargs = config.get("kwargs", {})
+        missing = [c for c in expectation_columns(kwargs) if c not in present]
+        if missing:
+            outcome.outcomes.append(
+                ExpectationOutcome(
+                    expectation=config["type"],
+                    columns=expectation_columns(kwargs),
+                    kwargs=kwargs,
+                    severity=_SEVERITY[config.get("severity", "critical")],
+                    status="not_evaluated",
+                    message=f"column {', '.join(missing)} missing",
+                    notes=_notes(config),
+                )
+            )
+        else:
+            runnable.append(config)
+    return runnable
+
+
+def _add_outcomes(outcome: SuiteOutcome, runnable: list[dict], results: list[Any]) -> None:
+    """Append the expectations' outcomes in the suite's order."""
+    order = {_key(c): i for i, c in enumerate(runnable)}
+    converted = [_convert(r) for result in results for r in result.results]
+    converted.sort(key=lambda pair: order.get(pair[0], len(order)))
+    outcome.outcomes.extend(o for _, o in converted)
+
+
+def _merged_result(results: list[Any]) -> dict:
+    """GX's result of one validation, or several (one per column group) as one."""
+    dicts = [_json_safe(r.to_json_dict()) for r in results]
+    if len(dicts) == 1:
+        return dicts[0]
+    merged = dict(dicts[0])
+    merged["results"] = [item for d in dicts for item in d.get("results", [])]
+    merged["success"] = all(d.get("success") for d in dicts)
+    evaluated = len(merged["results"])
+    successful = sum(1 for item in merged["results"] if item.get("success"))
+    merged["statistics"] = {
+        "evaluated_expectations": evaluated,
+        "successful_expectations": successful,
+        "unsuccessful_expectations": evaluated - successful,
+        "success_percent": 100.0 * successful / evaluated if evaluated else None,
+    }
+    merged["validations"] = len(dicts)
+    return merged
 
 
 def _key(config: dict) -> str:

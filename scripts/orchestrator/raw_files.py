@@ -115,10 +115,12 @@ def read_raw_table(
     *,
     derived: dict[str, dict] | None = None,
     reference_date: date,
+    columns: list[str] | None = None,
 ) -> tuple[Any, dict[str, str]]:
     """Read one raw file into pandas with DuckDB, plus the derived columns.
 
-    Returns the frame and the DuckDB type of each file column. Text columns
+    Returns the frame and the DuckDB type of each file column; `columns`
+    limits the frame to those file and derived columns. Text columns
     get pandas' string dtype even when all values are null, so that type
     expectations see the file's type, not pandas' guess. They travel as
     Arrow: going through Python objects (`.df()`, then the string dtype)
@@ -140,8 +142,9 @@ def read_raw_table(
         types = {
             name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)
         }
-        texts = [name for name, kind in types.items() if kind == "VARCHAR"]
-        others = [f'"{name}"' for name in types if name not in texts]
+        wanted = set(types) | set(derived or {}) if columns is None else set(columns)
+        texts = [name for name, kind in types.items() if kind == "VARCHAR" and name in wanted]
+        others = [f'"{name}"' for name in types if name not in texts and name in wanted]
         ref = f"date {_quote(reference_date.isoformat())}"
         for name, spec in (derived or {}).items():
             source, kind = spec.get("from"), spec.get("as")
@@ -150,7 +153,7 @@ def read_raw_table(
                     f"derived column '{name}': kind '{kind}' is not one of"
                     f" {', '.join(_DERIVED_SQL)}"
                 )
-            if source in types:
+            if source in types and name in wanted:
                 expression = derived_sql(kind, f'"{source}"', ref)
                 others.append(f'{expression} as "{name}"')
         # Two scans in the file's order (a fresh connection keeps insertion order).
@@ -162,8 +165,29 @@ def read_raw_table(
             frame = relation.df()
     finally:
         con.close()
-    columns = [*types, *(c for c in frame.columns if c not in types)]
-    return frame[columns], types
+    order = [
+        *(c for c in types if c in frame.columns),
+        *(c for c in frame.columns if c not in types),
+    ]
+    return frame[order], types
+
+
+def describe_raw_table(path: Path, fmt: str) -> tuple[dict[str, str], int]:
+    """The DuckDB type of each column of a raw file, and its row count, without
+    holding the file in memory (Parquet keeps the count in its footer)."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        reader = reader_sql(path, fmt)
+        relation = con.sql(f"select * from {reader}")
+        types = {
+            name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)
+        }
+        rows = con.sql(f"select count(*) from {reader}").fetchall()[0][0]
+    finally:
+        con.close()
+    return types, int(rows)
 
 
 def _text_frame(con: Any, reader: str, columns: list[str]) -> Any:

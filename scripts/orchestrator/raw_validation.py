@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from scripts.orchestrator.errors import ConfigError
 from scripts.orchestrator.gx_engine import (
@@ -25,12 +27,15 @@ from scripts.orchestrator.gx_engine import (
     load_suites,
 )
 from scripts.orchestrator.logs import get_logger
-from scripts.orchestrator.raw_files import RawInputs, read_raw_table
+from scripts.orchestrator.raw_files import RawInputs, describe_raw_table, read_raw_table
 from scripts.orchestrator.settings import RAW_TABLES
 
 log = get_logger("raw")
 
 MANIFEST = "_manifest.json"
+# GX validates pandas frames: a whole raw table in memory costs about 0.4 GB per
+# million events. Above this many rows a table is validated a column group at a time.
+WHOLE_FRAME_MAX_ROWS = 1_000_000
 PREVIOUS_ROWS_PARAMETER = "min_rows_from_previous_run"
 
 
@@ -113,6 +118,33 @@ def _file_problem(
     return outcome
 
 
+class UnreadableRawFile(Exception):
+    """A raw file DuckDB cannot read; the message is the reader's first line."""
+
+
+def _column_reader(
+    path: Path, fmt: str, derived: dict | None, reference: date
+) -> Callable[[list[str] | None], Any]:
+    """Reads some columns of one raw file (file or derived ones; None: all), all rows."""
+
+    def read(names: list[str] | None) -> Any:
+        try:
+            return read_raw_table(
+                path, fmt, derived=derived, reference_date=reference, columns=names
+            )[0]
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any reader error makes the file unusable
+            raise UnreadableRawFile(_first_line(exc)) from exc
+
+    return read
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def validate_raw(
     gx: GxSession,
     suites: dict[str, SuiteSpec],
@@ -120,8 +152,14 @@ def validate_raw(
     *,
     reference: date,
     previous_rows: dict[str, int],
+    whole_frame_max_rows: int = WHOLE_FRAME_MAX_ROWS,
 ) -> list[SuiteOutcome]:
-    """Validate every raw table; a missing or unreadable file is a failure too."""
+    """Validate every raw table; a missing or unreadable file is a failure too.
+
+    A table of up to `whole_frame_max_rows` rows is read and validated whole; a
+    bigger one one column group at a time (GxSession.validate_by_column), with the
+    same outcomes, so that memory follows the widest group, not the table.
+    """
     outcomes: list[SuiteOutcome] = []
     for table in RAW_TABLES:
         spec = suites[table]
@@ -133,36 +171,41 @@ def validate_raw(
             )
             log.info("  %-12s missing: %s", table, expected)
             continue
+        derived = spec.options.get("derived_columns")
         try:
-            frame, _types = read_raw_table(
-                path,
-                inputs.fmt,
-                derived=spec.options.get("derived_columns"),
-                reference_date=reference,
-            )
-        except ConfigError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any reader error makes the file unusable
-            first_line = (
-                str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            )
-            outcomes.append(
-                _file_problem(
-                    spec, table, str(path), "file_readable", f"cannot be read: {first_line}"
+            try:
+                types, rows = describe_raw_table(path, inputs.fmt)
+            except Exception as exc:  # noqa: BLE001 - as in _column_reader
+                raise UnreadableRawFile(_first_line(exc)) from exc
+            columns = [*types, *(n for n, d in (derived or {}).items() if d.get("from") in types)]
+            spec = with_derived_columns_allowed(spec, columns)
+            ratio = float(spec.options.get("previous_run_min_ratio", 0.5))
+            parameters = {PREVIOUS_ROWS_PARAMETER: math.floor(previous_rows.get(table, 0) * ratio)}
+            read = _column_reader(path, inputs.fmt, derived, reference)
+            if rows <= whole_frame_max_rows:
+                outcome = gx.validate(spec, read(None), source=str(path), parameters=parameters)
+            else:
+                outcome = gx.validate_by_column(
+                    spec,
+                    columns=columns,
+                    rows=rows,
+                    read=read,
+                    source=str(path),
+                    parameters=parameters,
                 )
+        except UnreadableRawFile as exc:
+            outcomes.append(
+                _file_problem(spec, table, str(path), "file_readable", f"cannot be read: {exc}")
             )
-            log.info("  %-12s unreadable: %s", table, first_line)
+            log.info("  %-12s unreadable: %s", table, exc)
             continue
-        spec = with_derived_columns_allowed(spec, list(frame.columns))
-        ratio = float(spec.options.get("previous_run_min_ratio", 0.5))
-        parameters = {PREVIOUS_ROWS_PARAMETER: math.floor(previous_rows.get(table, 0) * ratio)}
-        outcome = gx.validate(spec, frame, source=str(path), parameters=parameters)
         outcomes.append(outcome)
         log.info(
-            "  %-12s %9s rows  %s%s",
+            "  %-12s %9s rows  %s%s%s",
             table,
-            f"{len(frame):,}",
+            f"{rows:,}",
             "ok" if outcome.success else f"{len(outcome.failures)} failed",
             f", {len(outcome.warnings)} warning(s)" if outcome.warnings else "",
+            "" if rows <= whole_frame_max_rows else " (one column group at a time)",
         )
     return outcomes

@@ -312,17 +312,26 @@ class GxSession:
                 " see the run log"
             )
         self._frames += 1
+        source_name = f"frames_{self._frames}"
         batch_definition = (
-            self._context.data_sources.add_pandas(f"frames_{self._frames}")
+            self._context.data_sources.add_pandas(source_name)
             .add_dataframe_asset(spec.name)
             .add_batch_definition_whole_dataframe("whole_frame")
         )
-        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        return batch.validate(
-            suite,
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE},
-            expectation_parameters=parameters or {},
-        )
+        try:
+            batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+            return batch.validate(
+                suite,
+                result_format={
+                    "result_format": "SUMMARY",
+                    "partial_unexpected_count": SAMPLE_SIZE,
+                },
+                expectation_parameters=parameters or {},
+            )
+        finally:
+            # The context keeps each data source, and the data source its last frame:
+            # without this, every file and column group validated stays in memory.
+            self._context.data_sources.delete(source_name)
 
 
 # Expectations that read only a table's column names and row count.

@@ -491,8 +491,8 @@ def _json_safe(value: Any) -> Any:
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):
         return [_json_safe(v) for v in value]
-    if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, float):  # numpy's float64 too: a subclass, made a plain float here
+        return None if math.isnan(value) or math.isinf(value) else float(value)
     if value is None or isinstance(value, (str, int, bool)):
         return value
     if hasattr(value, "item"):

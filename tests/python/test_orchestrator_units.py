@@ -480,6 +480,22 @@ def test_a_validated_frame_is_not_kept(gx_session: GxSession) -> None:
     assert kept() is None
 
 
+def test_validation_results_are_plain_json(
+    raw_dir: Path, gx_session: GxSession, tmp_path: Path
+) -> None:
+    """GX reports the newest event's age (a float column) as numpy's float64, a subclass of
+    float that compared with [] gave an array: the run's HTML report crashed on it."""
+    from scripts.orchestrator.validation_report import save_html
+
+    outcomes = _validate(gx_session, raw_dir)
+    events = next(o for o in outcomes if o.source.endswith("events.parquet"))
+    newest = next(o for o in events.outcomes if o.expectation == "expect_column_min_to_be_between")
+    assert type(newest.observed_value) is float
+    save_html(tmp_path / "raw.html", "Raw validation", outcomes)
+    assert "expect_column_min_to_be_between" in (tmp_path / "raw.html").read_text(encoding="utf-8")
+    json.dumps([o.to_dict() for o in outcomes], allow_nan=False)
+
+
 def test_row_count_drop_is_a_warning(raw_dir: Path, gx_session: GxSession) -> None:
     outcomes = _validate(gx_session, raw_dir, previous={"events": 10**9})
     assert _failures(outcomes) == {}

@@ -334,7 +334,7 @@ class GxSession:
             self._context.data_sources.delete(source_name)
 
 
-# Expectations that read only a table's column names and row count.
+# Expectations that name no column and read only the table's column names and row count.
 SHAPE_EXPECTATIONS = frozenset(
     {
         "expect_table_columns_to_match_set",
@@ -343,7 +343,6 @@ SHAPE_EXPECTATIONS = frozenset(
         "expect_table_column_count_to_be_between",
         "expect_table_row_count_to_equal",
         "expect_table_row_count_to_be_between",
-        "expect_column_to_exist",
     }
 )
 _SHAPE = "shape"

@@ -139,9 +139,7 @@ def read_raw_table(
         con.execute("set disabled_optimizers = 'type_pushdown'")
         reader = reader_sql(path, fmt)
         relation = con.sql(f"select * from {reader}")
-        types = {
-            name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)
-        }
+        types = _column_types(relation)
         wanted = set(types) | set(derived or {}) if columns is None else set(columns)
         texts = [name for name, kind in types.items() if kind == "VARCHAR" and name in wanted]
         others = [f'"{name}"' for name in types if name not in texts and name in wanted]
@@ -180,14 +178,16 @@ def describe_raw_table(path: Path, fmt: str) -> tuple[dict[str, str], int]:
     con = duckdb.connect()
     try:
         reader = reader_sql(path, fmt)
-        relation = con.sql(f"select * from {reader}")
-        types = {
-            name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)
-        }
+        types = _column_types(con.sql(f"select * from {reader}"))
         rows = con.sql(f"select count(*) from {reader}").fetchall()[0][0]
     finally:
         con.close()
     return types, int(rows)
+
+
+def _column_types(relation: Any) -> dict[str, str]:
+    """Each column's DuckDB type, by name; reading a relation's schema scans no rows."""
+    return {name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)}
 
 
 def _text_frame(con: Any, reader: str, columns: list[str]) -> Any:

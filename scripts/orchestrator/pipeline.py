@@ -215,6 +215,14 @@ def step_validate_raw(run: Run, inputs: RawInputs) -> None:
             "freshness_reference": reference.isoformat(),
             "freshness_reference_from": origin,
             "raw_rows": {k: v for k, v in raw_rows.items() if v is not None},
+            "raw_files": {
+                table: {
+                    "path": str(inputs.files[table]),
+                    "size_bytes": stamp.size_bytes,
+                    "modified_ns": stamp.modified_ns,
+                }
+                for table, stamp in inputs.stamps.items()
+            },
         }
         _record_validation(run, "raw", outcomes, rec, extra)
         _raise_if_failed(run, "raw", outcomes, "validate_raw", ExitCode.RAW_VALIDATION)
@@ -245,7 +253,8 @@ def _dbt_record(outcome: DbtOutcome) -> dict:
     }
 
 
-def step_dbt(run: Run, raw_format: str) -> None:
+def step_dbt(run: Run, raw_format: str, validated: RawInputs | None) -> None:
+    """dbt build; `validated` are the raw files the run checked (None: schema raw as it is)."""
     settings = run.settings
     database = settings.warehouse.building
     selection = " ".join(settings.select) or "everything"
@@ -282,6 +291,34 @@ def step_dbt(run: Run, raw_format: str) -> None:
             )
         if settings.is_duckdb:
             probe_released(database)
+        if validated is not None:
+            _raise_if_raw_changed(run, validated)
+
+
+def _raise_if_raw_changed(run: Run, validated: RawInputs) -> None:
+    """Stop when dbt may have read raw rows that Great Expectations never saw.
+
+    The raw files are read twice, by the validation and by dbt; a loader that
+    rewrites one in between (or in place, while dbt reads it) would otherwise
+    have its rows published unchecked.
+    """
+    changes = validated.changes_since_found()
+    if not changes:
+        return
+    settings = run.settings
+    if settings.is_duckdb:
+        consequence = f"nothing was published (the build is kept at {settings.warehouse.building})"
+    else:
+        consequence = f"the {settings.target_type} target holds a build from those files"
+    raise OrchestratorError(
+        f"raw files changed while the run was in progress, after they were validated, so dbt"
+        f" may have read rows Great Expectations never checked; {consequence}.\n  "
+        + "\n  ".join(changes)
+        + "\n  Run again once the files are complete. Whatever writes them should write each"
+        " file under another name and rename it into place, so that a run sees it whole.",
+        step="dbt_build",
+        exit_code=ExitCode.RAW_VALIDATION,
+    )
 
 
 def step_register_raw(run: Run, raw_format: str) -> None:
@@ -379,7 +416,7 @@ def _build_and_publish(run: Run) -> None:
     inputs = step_locate(run)
     step_validate_raw(run, inputs)
     step_prepare(run)
-    step_dbt(run, inputs.fmt)
+    step_dbt(run, inputs.fmt, inputs)
     building = run.settings.warehouse.building
     step_validate_marts(run, building, partial=bool(run.settings.select))
     step_summarize(run, building)
@@ -415,7 +452,7 @@ def _build_in_place(run: Run) -> None:
             f"{engine} target reads the tables of schema raw as they are"
             " (load them first: README 'Running on Apache Spark')",
         )
-    step_dbt(run, raw_format)
+    step_dbt(run, raw_format, inputs)
     run.timer.skip(
         "validate_marts",
         f"the mart suites query a DuckDB file; on {engine} dbt's data tests checked the marts",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -35,13 +35,49 @@ def derived_sql(kind: str, column: str, reference: str) -> str:
 
 
 @dataclass(frozen=True)
+class FileStamp:
+    """A file's size and last write time: cheap to read, and changed by any rewrite."""
+
+    size_bytes: int
+    modified_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> FileStamp | None:
+        try:
+            status = path.stat()
+        except FileNotFoundError:
+            return None
+        return cls(status.st_size, status.st_mtime_ns)
+
+    def describe(self) -> str:
+        written = datetime.fromtimestamp(self.modified_ns / 1e9, UTC)
+        return f"{self.size_bytes:,} bytes, written {written:%Y-%m-%d %H:%M:%S} UTC"
+
+
+@dataclass(frozen=True)
 class RawInputs:
-    """The raw files present for one format, and the tables without a file."""
+    """The raw files present for one format, and the tables without a file.
+
+    `stamps` are the files as they were found, before validation: dbt reads the
+    files again, so the run checks after the build that dbt read what was validated.
+    """
 
     raw_dir: Path
     fmt: str
     files: dict[str, Path]
     missing: tuple[str, ...]
+    stamps: dict[str, FileStamp] = field(default_factory=dict)
+
+    def changes_since_found(self) -> list[str]:
+        """One line per raw file rewritten, removed or replaced since it was found."""
+        changes = []
+        for table, path in self.files.items():
+            before, now = self.stamps.get(table), FileStamp.of(path)
+            if before is None or now == before:
+                continue
+            after = "removed" if now is None else f"now {now.describe()}"
+            changes.append(f"{path}: was {before.describe()}, {after}")
+        return changes
 
 
 def raw_file(raw_dir: Path, table: str, fmt: str) -> Path:
@@ -90,11 +126,13 @@ def _newest(raw_dir: Path, tables: list[str], fmt: str) -> str:
 def locate(raw_dir: Path, requested_format: str | None) -> RawInputs:
     fmt = detect_format(raw_dir, requested_format)
     files = {t: raw_file(raw_dir, t, fmt) for t in RAW_TABLES}
+    stamps = {t: FileStamp.of(p) for t, p in files.items()}
     return RawInputs(
         raw_dir=raw_dir,
         fmt=fmt,
-        files={t: p for t, p in files.items() if p.exists()},
-        missing=tuple(t for t, p in files.items() if not p.exists()),
+        files={t: p for t, p in files.items() if stamps[t] is not None},
+        missing=tuple(t for t in files if stamps[t] is None),
+        stamps={t: stamp for t, stamp in stamps.items() if stamp is not None},
     )
 
 

@@ -142,6 +142,16 @@ def test_summary_json_for_schedulers(built: Built) -> None:
     assert summary["publish"]["started_from_copy"] is False
     assert summary["dbt"]["success"] is True and summary["dbt"]["problems"] == []
     assert summary["settings"]["raw_format"] == "parquet"
+    # Which raw files the run scored, as they were when validated.
+    recorded_files = summary["validation"]["raw"]["raw_files"]
+    assert sorted(recorded_files) == sorted(p.stem for p in built.raw.glob("*.parquet"))
+    for table, recorded in recorded_files.items():
+        stat = (built.raw / f"{table}.parquet").stat()
+        assert recorded == {
+            "path": str(built.raw / f"{table}.parquet"),
+            "size_bytes": stat.st_size,
+            "modified_ns": stat.st_mtime_ns,
+        }
     run_dir = built.runs / summary["run_id"]
     for name in (
         "run.log",

@@ -772,6 +772,86 @@ def test_format_table_aligns_numbers() -> None:
     assert text.splitlines()[-2:] == ["a         1", "bb    1,000"]
 
 
+# --- dbt reads the raw files that were validated ------------------------------------
+
+
+def _rewrite_same_size(path: Path) -> None:
+    """Write the file's own bytes back, one second later: same size, new write time."""
+    before = path.stat()
+    path.write_bytes(path.read_bytes())
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1_000_000_000))
+
+
+def test_raw_file_stamps_tell_rewritten_and_removed_files(raw_dir: Path, tmp_path: Path) -> None:
+    raw = _copy_raw(raw_dir, tmp_path)
+    inputs = locate(raw, None)
+    assert set(inputs.stamps) == set(inputs.files) == set(RAW_TABLES)
+    assert inputs.changes_since_found() == []
+
+    _rewrite_same_size(raw / "tickets.parquet")
+    (raw / "invoices.parquet").unlink()
+    changes = inputs.changes_since_found()
+
+    assert len(changes) == 2
+    tickets = next(c for c in changes if c.startswith(str(raw / "tickets.parquet")))
+    size = f"{(raw / 'tickets.parquet').stat().st_size:,} bytes"
+    assert tickets.count(size) == 2 and ", now " in tickets  # same size, later write
+    invoices = next(c for c in changes if c.startswith(str(raw / "invoices.parquet")))
+    assert invoices.endswith(", removed")
+
+
+@pytest.mark.parametrize("during_build", ["nothing", "rewrite", "remove"])
+def test_a_raw_file_changed_during_the_build_is_not_published(
+    raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, during_build: str
+) -> None:
+    """dbt reads the raw files after Great Expectations did: a file rewritten in between
+    would publish rows nobody validated. The run stops with exit 4, naming the file."""
+    from scripts.orchestrator import pipeline
+    from scripts.orchestrator.dbt_runner import DbtOutcome
+
+    raw = _copy_raw(raw_dir, tmp_path)
+    changed = raw / "events.parquet"
+    reached: list[str] = []
+
+    def fake_run_dbt(settings: object, *, database: Path, **_: object) -> DbtOutcome:
+        duckdb.connect(str(database)).close()
+        if during_build == "rewrite":
+            _rewrite_same_size(changed)
+        elif during_build == "remove":
+            changed.unlink()
+        return DbtOutcome(success=True)
+
+    monkeypatch.setattr(pipeline, "run_dbt", fake_run_dbt)
+    monkeypatch.setattr(pipeline, "step_validate_raw", lambda run, inputs: None)
+    for later in ("step_validate_marts", "step_summarize", "step_publish"):
+        monkeypatch.setattr(pipeline, later, lambda *a, _name=later, **k: reached.append(_name))
+    (tmp_path / "w").mkdir()
+    settings = build_settings(
+        raw_dir=str(raw),
+        warehouse=str(tmp_path / "w" / "customer_health.duckdb"),
+        runs_dir=str(tmp_path / "runs"),
+        need_target=False,
+    )
+
+    if during_build == "nothing":
+        summary = pipeline.run_pipeline(settings)
+        assert summary.status == "success"
+        assert reached == ["step_validate_marts", "step_summarize", "step_publish"]
+        return
+    with pytest.raises(OrchestratorError) as caught:
+        pipeline.run_pipeline(settings)
+    error = caught.value
+    assert error.exit_code == ExitCode.RAW_VALIDATION and error.step == "dbt_build"
+    assert f"\n  {changed}: was " in error.message
+    assert error.message.count(str(raw)) == 1  # only the changed file is named
+    assert ("removed" in error.message) is (during_build == "remove")
+    assert "nothing was published" in error.message
+    assert reached == []
+    summary = json.loads((tmp_path / "runs" / "latest.json").read_text())
+    recorded = json.loads(Path(summary["summary"]).read_text())
+    assert recorded["exit_code"] == 4 and recorded["failed_step"] == "dbt_build"
+
+
 # --- run on another engine (Spark): the plan, without Spark ----------------------
 
 
@@ -887,6 +967,37 @@ def test_spark_run_with_an_absent_raw_folder(
         status = {step["name"]: step["status"] for step in summary.steps}
         assert status["validate_raw"] == "skipped" and status["register_raw"] == "skipped"
         assert dbt_calls == [["build"]]
+
+
+def test_spark_run_stops_when_a_raw_file_changed_during_the_build(
+    raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Spark the build is in place: the run says so, and exits 4 like the DuckDB run."""
+    from scripts.orchestrator import pipeline
+    from scripts.orchestrator.dbt_runner import DbtOutcome
+
+    raw = _copy_raw(raw_dir, tmp_path)
+
+    def fake_run_dbt(settings: object, *, args: list[str] | None = None, **_: object) -> DbtOutcome:
+        if not args:  # the build, after the raw tables were registered
+            _rewrite_same_size(raw / "users.parquet")
+        return DbtOutcome(success=True)
+
+    monkeypatch.setattr(pipeline, "run_dbt", fake_run_dbt)
+    monkeypatch.setattr(pipeline, "step_validate_raw", lambda run, inputs: None)
+    settings = build_settings(
+        profiles_dir=str(_spark_profiles(tmp_path / "profiles", "session")),
+        target="spark",
+        raw_dir=str(raw),
+        warehouse=str(tmp_path / "unused.duckdb"),
+        runs_dir=str(tmp_path / "runs"),
+    )
+
+    with pytest.raises(OrchestratorError) as caught:
+        pipeline.run_pipeline(settings)
+    assert caught.value.exit_code == ExitCode.RAW_VALIDATION
+    assert "the spark target holds a build from those files" in caught.value.message
+    assert str(raw / "users.parquet") in caught.value.message
 
 
 def test_raw_dir_from_the_environment_counts_as_named(

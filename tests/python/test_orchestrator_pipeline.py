@@ -349,6 +349,50 @@ def test_next_run_starts_from_a_copy_and_keeps_previous(built: Built, tmp_path: 
     assert digest(warehouse) == before
 
 
+def test_history_rebuild_through_the_orchestrator(built: Built, tmp_path: Path) -> None:
+    """README, "Changing the scorecard": `run --vars '{history_rebuild: true}'` rescores the
+    recorded history with the current scorecard in a copy, and publishes it once validated.
+    Rows recorded under an older scorecard (beyond the lookback days, which every run
+    rescores) are kept by a plain run and rescored by this one."""
+    warehouse = copy_warehouse(built, tmp_path)
+    histories = ("fct_health_score_history", "fct_metric_score_history")
+    with duckdb.connect(str(warehouse)) as con:
+        for table in histories:
+            con.execute(
+                f"update {table} set scorecard_version = 'an older scorecard'"
+                f" where score_date < (select max(score_date) - 10 from {table})"
+            )
+        rows_before = {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in histories}
+
+    def older_rows() -> dict[str, int]:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            return {
+                t: con.execute(
+                    f"select count(*) from {t} where scorecard_version = 'an older scorecard'"
+                ).fetchone()[0]
+                for t in histories
+            }
+
+    runs = tmp_path / "runs"
+    plain = orchestrate(built.tmp, *run_args(built.raw, warehouse, runs, "-q"))
+    assert plain.returncode == 0, plain.stderr
+    assert all(count > 0 for count in older_rows().values())  # recorded rows are kept
+
+    rebuild = orchestrate(
+        built.tmp, *run_args(built.raw, warehouse, runs, "--vars", "{history_rebuild: true}", "-q")
+    )
+    assert rebuild.returncode == 0, rebuild.stderr
+    assert older_rows() == {t: 0 for t in histories}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in histories:
+            assert con.execute(f"select count(*) from {table}").fetchone()[0] == rows_before[table]
+            versions = con.execute(f"select count(distinct scorecard_version) from {table}")
+            assert versions.fetchone()[0] == 1
+    summary = latest_summary(runs)
+    assert summary["settings"]["dbt_vars"] == {"history_rebuild": True}
+    assert summary["publish"]["published"] is True
+
+
 def test_selected_build_needs_a_published_warehouse(built: Built, tmp_path: Path) -> None:
     """A first run with --select would publish a warehouse without the other marts."""
     warehouse = tmp_path / "wh" / "customer_health.duckdb"

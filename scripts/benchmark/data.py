@@ -23,17 +23,9 @@ import duckdb
 
 from scripts.benchmark.errors import BenchmarkError
 from scripts.benchmark.scales import Scale
+from scripts.demo_generator.constants import MAIN_TIMESTAMP  # the column dating each raw row
 
 GENERATOR = Path("scripts/generate_demo_data.py")
-# The timestamp that dates each row of a raw table (the generator's "main timestamp").
-MAIN_TIMESTAMP = {
-    "accounts": "created_at",
-    "users": "created_at",
-    "events": "occurred_at",
-    "invoices": "issued_at",
-    "tickets": "opened_at",
-    "csm_ratings": "rated_at",
-}
 BASE_MANIFEST = "_benchmark_base.json"
 
 

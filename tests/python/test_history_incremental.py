@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from scripts.demo_generator.constants import MAIN_TIMESTAMP
 from tests.python.dbt_env import dbt_env, generate_demo_data
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -29,15 +30,6 @@ DBT = Path(sys.executable).parent / "dbt"
 END_DATE = "2026-10-31"
 CUT_DATE = "2026-10-21"  # the earlier data end the day before
 LOOKBACK_DAYS = 3
-# Per raw table: the column saying when a row came into existence.
-CREATED_COLUMNS = {
-    "accounts": "created_at",
-    "users": "created_at",
-    "events": "occurred_at",
-    "invoices": "issued_at",
-    "tickets": "opened_at",
-    "csm_ratings": "rated_at",
-}
 HISTORY_KEYS = {
     "fct_health_score_history": ["account_id", "score_date"],
     "fct_metric_score_history": ["account_id", "score_date", "metric_id"],
@@ -58,7 +50,7 @@ def cut(later_dir: Path, earlier_dir: Path) -> None:
     """Copy every raw table, without the rows created on or after CUT_DATE."""
     earlier_dir.mkdir()
     with duckdb.connect() as con:
-        for table, column in CREATED_COLUMNS.items():
+        for table, column in MAIN_TIMESTAMP.items():  # when each row came into existence
             source = later_dir / f"{table}.parquet"
             target = earlier_dir / f"{table}.parquet"
             con.execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +50,9 @@ class FileStamp:
         return cls(status.st_size, status.st_mtime_ns)
 
     def describe(self) -> str:
-        written = datetime.fromtimestamp(self.modified_ns / 1e9, UTC)
-        return f"{self.size_bytes:,} bytes, written {written:%Y-%m-%d %H:%M:%S} UTC"
+        # to the millisecond: two writes within one second must not read alike
+        moment = datetime(1970, 1, 1) + timedelta(microseconds=self.modified_ns // 1000)
+        return f"{self.size_bytes:,} bytes, written {moment.isoformat(' ', 'milliseconds')} UTC"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from scripts.orchestrator import cli, publish  # noqa: E402
 from scripts.orchestrator.errors import ConfigError, ExitCode, LockedError, OrchestratorError
 from scripts.orchestrator.gx_engine import GxSession, load_suite, load_suites
-from scripts.orchestrator.raw_files import detect_format, locate
+from scripts.orchestrator.raw_files import FileStamp, detect_format, locate
 from scripts.orchestrator.raw_validation import (
     WHOLE_FRAME_MAX_ROWS,
     freshness_reference,
@@ -798,6 +798,11 @@ def test_raw_file_stamps_tell_rewritten_and_removed_files(raw_dir: Path, tmp_pat
     assert tickets.count(size) == 2 and ", now " in tickets  # same size, later write
     invoices = next(c for c in changes if c.startswith(str(raw / "invoices.parquet")))
     assert invoices.endswith(", removed")
+    one_second = 1_765_000_000 * 10**9
+    assert FileStamp(10, one_second + 1_000_000).describe() == (
+        "10 bytes, written 2025-12-06 05:46:40.001 UTC"
+    )
+    assert FileStamp(10, one_second).describe() != FileStamp(10, one_second + 1_000_000).describe()
 
 
 @pytest.mark.parametrize("during_build", ["nothing", "rewrite", "remove"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,14 +67,14 @@ class RawInputs:
     fmt: str
     files: dict[str, Path]
     missing: tuple[str, ...]
-    stamps: dict[str, FileStamp] = field(default_factory=dict)
+    stamps: dict[str, FileStamp]
 
     def changes_since_found(self) -> list[str]:
         """One line per raw file rewritten, removed or replaced since it was found."""
         changes = []
         for table, path in self.files.items():
-            before, now = self.stamps.get(table), FileStamp.of(path)
-            if before is None or now == before:
+            before, now = self.stamps[table], FileStamp.of(path)
+            if now == before:
                 continue
             after = "removed" if now is None else f"now {now.describe()}"
             changes.append(f"{path}: was {before.describe()}, {after}")

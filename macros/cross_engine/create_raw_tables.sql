@@ -52,7 +52,10 @@
 
 {#- Spark: one external table per file, every column as text. The CSV options
     follow RFC 4180 (a quote inside a quoted value is doubled) like DuckDB's
-    read_csv; Spark reads an empty value as null, as DuckDB does. -#}
+    read_csv; Spark reads an empty value as null, as DuckDB does. FAILFAST: by
+    default (PERMISSIVE) Spark cuts a record's extra fields and pads a short one
+    with nulls, without a word; a query reading such a file now fails with
+    MALFORMED_CSV_RECORD, as DuckDB refuses it. -#}
 {% macro spark__create_raw_tables(raw_path, raw_format) %}
     {%- set raw_path = raw_path.rstrip('/') -%}
     {% do run_query('create schema if not exists raw') %}
@@ -64,7 +67,7 @@
             {% set create_sql %}
                 create table raw.{{ table_name }}
                 using csv
-                options (header 'true', escape '"', multiLine 'true')
+                options (header 'true', escape '"', multiLine 'true', mode 'FAILFAST')
                 location '{{ quoted_location }}'
             {% endset %}
         {%- else %}

@@ -141,11 +141,51 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# RFC 4180, as Spark reads the files too (macros/cross_engine/create_raw_tables.sql), and
+# the header on the first line. Left to guess, DuckDB's sniffer turns a file with a misshapen
+# record among its first 20,480 lines into something else without a word: one column of
+# whole lines, or (a wider record) that record as the header and every line above it
+# skipped. Pinned, such a file is an error (tests/python/test_raw_csv_shape.py).
+CSV_DIALECT = "delim = ',', quote = '\"', escape = '\"', skip = 0"
+
+
 def reader_sql(path: Path, fmt: str) -> str:
     """The same reader dbt's sources use (see models/staging/*/_*__sources.yml)."""
     if fmt == "csv":
-        return f"read_csv({_quote(str(path))}, header = true, all_varchar = true)"
+        return f"read_csv({_quote(str(path))}, header = true, all_varchar = true, {CSV_DIALECT})"
     return f"read_parquet({_quote(str(path))})"
+
+
+def misshapen_csv_rows(path: Path, limit: int = 5) -> str | None:
+    """Which records of a CSV file have more or fewer fields than its header, or None.
+
+    DuckDB refuses such a file without naming the row when the row falls in the
+    sample its sniffer reads (the first 20,480 lines); this names it. The scan
+    stops at `limit` such records, so that a broken large file is not read whole.
+    Lines are counted as in a text editor: a quoted value may span several.
+    """
+    import csv
+
+    with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+        records = csv.reader(handle, delimiter=",", quotechar='"', doublequote=True, strict=False)
+        header = next(records, None)
+        if header is None:
+            return None
+        found: list[str] = []
+        start = records.line_num + 1
+        for fields in records:
+            if fields and len(fields) != len(header):
+                found.append(f"line {start} has {len(fields)}")
+                if len(found) == limit:
+                    break
+            start = records.line_num + 1
+    if not found:
+        return None
+    extent = f"the first {limit} such records" if len(found) == limit else "all such records"
+    return (
+        f"the header has {len(header)} fields, but {', '.join(found)} ({extent}): an unquoted"
+        " comma or a missing field? Values holding ',' or '\"' must be quoted (RFC 4180)"
+    )
 
 
 def read_raw_table(

@@ -381,6 +381,19 @@ def test_missing_and_unreadable_files_fail(
     assert "cannot be read" in users.failures[0].describe()
 
 
+def test_a_misshapen_csv_record_is_named_by_its_line(gx_session: GxSession, tmp_path: Path) -> None:
+    """DuckDB's own error does not name a bad record in its sniffer's sample; the run does."""
+    raw = tmp_path / "raw"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "raw_small", raw)
+    accounts = raw / "accounts.csv"
+    lines = accounts.read_text().splitlines()
+    accounts.write_text("\n".join([*lines, "zz1,Bad Co,pro,5,2025-01-01,,,carol,extra"]) + "\n")
+    outcomes = _validate(gx_session, raw)  # the other fixture files fail their suites
+    assert _failures(outcomes)["accounts"] == ["file_readable"]
+    described = next(o for o in outcomes if o.source == str(accounts)).failures[0].describe()
+    assert f"the header has 8 fields, but line {len(lines) + 1} has 9" in described
+
+
 def test_column_groups_give_the_whole_frame_outcomes(
     raw_dir: Path, gx_session: GxSession, tmp_path: Path
 ) -> None:

@@ -15,6 +15,11 @@ columns matched by name (Spark puts partition columns last), doubles within 1e-6
 other value equal as text (dates ISO, booleans true/false). After step 1, the staging and
 data-quality models and a seed with awkward values must be equal too.
 
+Then the same raw data, written as CSV, is registered on Spark: each raw table must read
+as DuckDB's sources read the file (the fixture's quotes, commas and empty values), and a
+CSV record with a field more than its header must make Spark's read fail (FAILFAST),
+as it makes DuckDB's (test_raw_csv_shape.py).
+
 Spark runs in-process through dbt-spark's `session` method, in a warehouse and Derby
 metastore under the test's temporary directory, and the test reads the results through
 that same session (Derby admits one process at a time). Skipped when Java or pyspark is
@@ -38,6 +43,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from scripts.orchestrator.raw_files import reader_sql
 from tests.python.dbt_env import dbt_env, generate_demo_data
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -190,17 +196,75 @@ def read_duckdb(database: Path, tables: list[str]) -> Snapshot:
     return snapshot
 
 
-def read_spark(tables: list[str]) -> Snapshot:
+def read_spark(tables: list[str], schema: str = SCHEMA) -> Snapshot:
     from pyspark.sql import SparkSession
 
     spark = SparkSession.builder.getOrCreate()  # the session dbt started
     snapshot: Snapshot = {}
     for table in tables:
-        types = dict(spark.table(f"{SCHEMA}.{table}").dtypes)
-        sql, columns = select_sql(f"{SCHEMA}.{table}", types, "string", "`")
+        types = dict(spark.table(f"{schema}.{table}").dtypes)
+        sql, columns = select_sql(f"{schema}.{table}", types, "string", "`")
         rows = [tuple(row) for row in spark.sql(sql).collect()]
         snapshot[table] = Table(columns, _float_columns(types), rows)
     return snapshot
+
+
+def read_duckdb_csv(raw_dir: Path) -> Snapshot:
+    """The raw CSV files as dbt's DuckDB sources read them (and the orchestrator)."""
+    snapshot: Snapshot = {}
+    with duckdb.connect() as connection:
+        for table in RAW_TABLES:
+            reader = reader_sql(raw_dir / f"{table}.csv", "csv")
+            relation = connection.sql(f"select * from {reader}")
+            types = dict(zip(relation.columns, map(str, relation.types), strict=True))
+            sql, columns = select_sql(reader, types, "varchar", '"')
+            snapshot[table] = Table(columns, set(), connection.execute(sql).fetchall())
+    return snapshot
+
+
+def write_csv(parquet_dir: Path, out_dir: Path) -> Path:
+    """The raw Parquet files as RFC 4180 CSV (DuckDB quotes what needs it)."""
+    out_dir.mkdir()
+    with duckdb.connect() as connection:
+        for table in RAW_TABLES:
+            connection.execute(
+                f"copy (select * from read_parquet('{parquet_dir / table}.parquet'))"
+                f" to '{out_dir / table}.csv' (format csv, header)"
+            )
+    return out_dir
+
+
+def with_wider_record(csv_dir: Path, out_dir: Path) -> Path:
+    """The CSV files again, the accounts with one record of a field more than the header."""
+    shutil.copytree(csv_dir, out_dir)
+    accounts = out_dir / "accounts.csv"
+    fields = accounts.read_text().splitlines()[0].count(",") + 1
+    with accounts.open("a") as handle:
+        handle.write(",".join(["zz1", *("x" for _ in range(fields))]) + "\n")
+    return out_dir
+
+
+def spark_read_error(sql: str) -> str:
+    """The error a Spark query raises, or '' when it runs."""
+    from pyspark.sql import SparkSession
+
+    try:
+        SparkSession.builder.getOrCreate().sql(sql).collect()
+    except Exception as exc:  # noqa: BLE001 - whatever Spark raises is the finding
+        return str(exc)
+    return ""
+
+
+def register_raw(raw_dir: Path, raw_format: str, project: Path) -> None:
+    dbt_spark(
+        [
+            "run-operation",
+            "create_raw_tables",
+            "--args",
+            f"{{raw_path: '{raw_dir}', raw_format: {raw_format}}}",
+        ],
+        project,
+    )
 
 
 # --- builds -----------------------------------------------------------------------------
@@ -239,10 +303,16 @@ def dbt_spark(args: list[str], project: Path) -> None:
 
 @dataclass
 class Builds:
-    """Per step ("full", "incremental"): (DuckDB snapshot, Spark snapshot); seconds."""
+    """Per step ("full", "incremental"): (DuckDB snapshot, Spark snapshot); seconds.
+
+    `csv_raw`: the raw files written as CSV, read by each engine's raw reader;
+    `malformed_csv_error`: what Spark raised reading a CSV file with a wider record.
+    """
 
     snapshots: dict[str, tuple[Snapshot, Snapshot]]
     spark_seconds: float
+    csv_raw: tuple[Snapshot, Snapshot]
+    malformed_csv_error: str
 
 
 @pytest.fixture(scope="module")
@@ -250,6 +320,7 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
     work = tmp_path_factory.mktemp("spark_project")
     project = copy_project(work / "project")
     raw_dir = combine_raw(generate_parquet(work / "generated"), work / "raw")
+    csv_dir = write_csv(raw_dir, work / "raw_csv")
     duck_dir = work / "duckdb"
     first_tables = MARTS + STAGED_MODELS + SUMMARY_MODELS + [QUIRKY_SEED]
 
@@ -273,20 +344,17 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
             patch.setenv(name, value)
         patch.chdir(project)  # Spark writes nothing outside the temporary directory
         try:
-            dbt_spark(
-                [
-                    "run-operation",
-                    "create_raw_tables",
-                    "--args",
-                    f"{{raw_path: '{raw_dir}', raw_format: parquet}}",
-                ],
-                project,
-            )
+            register_raw(raw_dir, "parquet", project)
             dbt_spark(["build", "--vars", FIRST_VARS], project)
             spark_full = read_spark(first_tables)
             for args in SECOND_RUN:
                 dbt_spark(args, project)
             spark_incremental = read_spark(MARTS)
+            # The same raw data as CSV: both engines' CSV readers must read the same text.
+            register_raw(csv_dir, "csv", project)
+            csv_raw = (read_duckdb_csv(csv_dir), read_spark(RAW_TABLES, schema="raw"))
+            register_raw(with_wider_record(csv_dir, work / "raw_csv_wider"), "csv", project)
+            malformed_csv_error = spark_read_error("select * from raw.accounts")
         finally:
             from pyspark.sql import SparkSession
 
@@ -301,6 +369,8 @@ def builds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Builds]:
             "incremental": (duck_incremental, spark_incremental),
         },
         spark_seconds=seconds,
+        csv_raw=csv_raw,
+        malformed_csv_error=malformed_csv_error,
     )
 
 
@@ -423,6 +493,18 @@ def test_seed_values_load_alike(builds: Builds) -> None:
     duck, spark = builds.snapshots["full"]
     assert len(duck[QUIRKY_SEED].rows) == 4
     assert_same(duck[QUIRKY_SEED], spark[QUIRKY_SEED], QUIRKY_SEED)
+
+
+@pytest.mark.parametrize("table", RAW_TABLES)
+def test_raw_csv_reads_alike(builds: Builds, table: str) -> None:
+    duck, spark = builds.csv_raw
+    assert len(duck[table].rows) > 0
+    assert_same(duck[table], spark[table], f"raw.{table} read from CSV")
+
+
+def test_spark_refuses_a_csv_record_wider_than_the_header(builds: Builds) -> None:
+    """Spark's default (PERMISSIVE) dropped the extra field without a word."""
+    assert "MALFORMED_CSV_RECORD" in builds.malformed_csv_error, builds.malformed_csv_error[:2000]
 
 
 def test_comparison_catches_a_difference() -> None:

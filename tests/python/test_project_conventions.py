@@ -1,6 +1,7 @@
 """The project's house rules, checked on dbt's manifest the way dbt-project-evaluator would:
 every resource documented, every model's grain tested, names matching their layer, sources
-read only by staging, and public marts under enforced contracts.
+read only by staging, and public marts under enforced contracts whose grain columns are
+declared not null.
 
 With CUSTOMER_HEALTH_TEST_WAREHOUSE pointing at a built warehouse (`make test` sets it),
 the documented columns are also compared with the columns the models really have.
@@ -151,6 +152,61 @@ def test_marts_are_public_with_enforced_contracts(manifest: dict[str, Any]) -> N
         for parent in exposure["depends_on"]["nodes"]
     }
     assert {mart["unique_id"] for mart in marts if mart["name"] != "dim_accounts"} <= exposed
+
+
+def mart_grain_columns(manifest: dict[str, Any]) -> dict[str, set[str]]:
+    """Each mart's grain: its unique column, or its unique combination of columns."""
+    marts = {
+        model["unique_id"]: model["name"]
+        for model in project_nodes(manifest, "model")
+        if model["name"].startswith(("fct_", "dim_"))
+    }
+    grain: dict[str, set[str]] = {name: set() for name in marts.values()}
+    for test in project_nodes(manifest, "test"):
+        metadata, attached = test.get("test_metadata"), test.get("attached_node")
+        if not metadata or attached not in marts:
+            continue
+        if metadata["name"] == "unique":
+            grain[marts[attached]].add(test["column_name"])
+        elif metadata["name"] == "unique_combination_of_columns":
+            grain[marts[attached]].update(metadata["kwargs"]["combination_of_columns"])
+    return grain
+
+
+def declared_not_null(manifest: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (model["name"], column["name"])
+        for model in project_nodes(manifest, "model")
+        if model["name"].startswith(("fct_", "dim_"))
+        for column in model["columns"].values()
+        if any(constraint["type"] == "not_null" for constraint in column["constraints"])
+    }
+
+
+def test_mart_keys_are_not_null_in_the_contract(manifest: dict[str, Any]) -> None:
+    """A BI tool reads the contract: every column of a mart's grain is declared not null."""
+    grain = mart_grain_columns(manifest)
+    assert all(grain.values()), {name: columns for name, columns in grain.items() if not columns}
+    missing = sorted(
+        (mart, column)
+        for mart, columns in grain.items()
+        for column in columns
+        if (mart, column) not in declared_not_null(manifest)
+    )
+    assert not missing, f"grain columns without a not_null constraint: {missing}"
+
+
+def test_declared_not_null_columns_are_enforced_by_the_tables(manifest: dict[str, Any]) -> None:
+    warehouse = os.environ.get("CUSTOMER_HEALTH_TEST_WAREHOUSE")
+    if not warehouse:
+        pytest.skip("set CUSTOMER_HEALTH_TEST_WAREHOUSE to a built warehouse (make test does)")
+    with duckdb.connect(warehouse, read_only=True) as connection:
+        rows = connection.execute(
+            "select table_name, constraint_column_names from duckdb_constraints()"
+            " where schema_name = 'main' and constraint_type = 'NOT NULL'"
+        ).fetchall()
+    enforced = {(table, column) for table, columns in rows for column in columns}
+    assert declared_not_null(manifest) <= enforced, sorted(declared_not_null(manifest) - enforced)
 
 
 def test_documented_columns_match_the_built_models(manifest: dict[str, Any]) -> None:

@@ -25,7 +25,8 @@ COMMANDS = ("run", "validate", "report", "demo-data", "rollback")
 _EPILOG = """\
 exit codes: 0 success, 1 internal error, 2 bad flags or configuration,
 3 another run holds the warehouse lock, 4 raw validation failed,
-5 dbt build failed, 6 mart validation failed, 7 publishing failed.
+5 dbt build failed, 6 mart validation failed, 7 copying or publishing
+the warehouse failed (no room on its disk, for one).
 
 Environment: CUSTOMER_HEALTH_DB (published DuckDB file), CUSTOMER_HEALTH_RAW_DIR,
 CUSTOMER_HEALTH_RAW_FORMAT, CUSTOMER_HEALTH_RUNS_DIR, DBT_PROFILES_DIR; flags win.

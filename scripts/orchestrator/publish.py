@@ -15,6 +15,7 @@ the holder dies, so a crashed run never leaves a stale lock behind.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -108,11 +109,62 @@ def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
+# copy_file_range's errors that mean "not between these two files": copy in user space.
+_NO_KERNEL_COPY = {errno.EXDEV, errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP, errno.EPERM}
+
+
+def copy_file(source: Path, target: Path) -> None:
+    """Copy a file with copy_file_range where the OS has it: the kernel copies without
+    passing the bytes through Python, and a filesystem that shares blocks between files
+    (btrfs, XFS with reflink) may clone them instead of writing them again. Elsewhere,
+    or when the kernel refuses these two files, shutil's copy."""
+    if hasattr(os, "copy_file_range") and _kernel_copy(source, target):
+        return
+    shutil.copyfile(source, target)
+
+
+def _kernel_copy(source: Path, target: Path) -> bool:
+    """True once copied; False when the kernel refused before copying a byte."""
+    with open(source, "rb") as reader, open(target, "wb") as writer:
+        remaining = os.fstat(reader.fileno()).st_size
+        started = False
+        while remaining > 0:
+            try:
+                copied = os.copy_file_range(reader.fileno(), writer.fileno(), remaining)
+            except OSError as exc:
+                if exc.errno in _NO_KERNEL_COPY and not started:
+                    return False
+                raise
+            if copied == 0:  # the source shrank while being copied: never a silent half copy
+                raise OSError(errno.EIO, f"{source} ended {remaining:,} bytes early")
+            started = True
+            remaining -= copied
+    return True
+
+
+def _check_room(files: WarehouseFiles, sources: list[Path]) -> None:
+    """Refuse to start a copy that the disk cannot hold, before writing a byte."""
+    needed = sum(path.stat().st_size for path in sources)
+    free = shutil.disk_usage(files.directory).free
+    if free >= needed:
+        return
+    raise OrchestratorError(
+        f"no room to build: the run copies {files.published.name} ({needed / 1e9:.1f} GB)"
+        f" to {files.building.name}, and {files.directory} has {free / 1e9:.1f} GB free."
+        " A run keeps three files about this size there (the published warehouse, the"
+        " previous one for rollback, the copy it builds) and the build grows the copy."
+        f" Free space (deleting {files.previous.name} gives up rollback), or move the"
+        " warehouse to a larger disk (--warehouse or CUSTOMER_HEALTH_DB)",
+        step="prepare_build",
+        exit_code=ExitCode.PUBLISH,
+    )
+
+
 def prepare_building(files: WarehouseFiles) -> bool:
     """Start the building file as a copy of the published one (if any).
 
     Returns whether a published file was copied. A building file left by a
-    crashed run is discarded.
+    crashed run is discarded, and so is a copy that failed half-way.
     """
     files.directory.mkdir(parents=True, exist_ok=True)
     for stale in (files.building, wal(files.building)):
@@ -121,9 +173,22 @@ def prepare_building(files: WarehouseFiles) -> bool:
             _remove(stale)
     if not files.published.exists():
         return False
-    shutil.copyfile(files.published, files.building)
+    pairs = [(files.published, files.building)]
     if wal(files.published).exists():
-        shutil.copyfile(wal(files.published), wal(files.building))
+        pairs.append((wal(files.published), wal(files.building)))
+    _check_room(files, [source for source, _ in pairs])
+    try:
+        for source, target in pairs:
+            copy_file(source, target)
+    except OSError as exc:
+        for _, target in pairs:
+            _remove(target)
+        raise OrchestratorError(
+            f"could not copy {files.published} to {files.building}: {exc.strerror or exc}"
+            " (the partial copy is deleted; nothing was built or published)",
+            step="prepare_build",
+            exit_code=ExitCode.PUBLISH,
+        ) from exc
     return True
 
 

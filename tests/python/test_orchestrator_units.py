@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -9,6 +10,7 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 import duckdb
 import pytest
@@ -557,6 +559,94 @@ def test_publish_swaps_and_keeps_previous(tmp_path: Path) -> None:
     publish.rollback(files)
     assert files.published.read_text() == "v1"
     assert files.previous.read_text() == "v2"
+
+
+@pytest.mark.parametrize("kernel", ["copy_file_range", "refused", "absent"])
+def test_copy_file_copies_every_byte(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kernel: str
+) -> None:
+    source, target = tmp_path / "source.bin", tmp_path / "target.bin"
+    source.write_bytes(os.urandom(3_000_000))
+    if kernel == "refused":  # e.g. two filesystems: EXDEV before a byte is copied
+
+        def refuse(*args: object) -> int:
+            raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+        monkeypatch.setattr(os, "copy_file_range", refuse)
+    elif kernel == "absent":  # macOS
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    publish.copy_file(source, target)
+    assert target.read_bytes() == source.read_bytes()
+
+
+def test_copy_file_raises_when_the_kernel_fails_mid_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source, target = tmp_path / "source.bin", tmp_path / "target.bin"
+    source.write_bytes(b"x" * 10_000)
+    calls = []
+
+    def fail_second_call(reader: int, writer: int, count: int) -> int:
+        calls.append(count)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return os.write(writer, b"x" * 4_000)
+
+    monkeypatch.setattr(os, "copy_file_range", fail_second_call)
+    with pytest.raises(OSError, match="No space left"):
+        publish.copy_file(source, target)
+
+
+def test_copy_file_refuses_a_source_that_ends_early(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file shrinking during the copy must not give a shorter copy without a word."""
+    source, target = tmp_path / "source.bin", tmp_path / "target.bin"
+    source.write_bytes(b"x" * 10_000)
+    monkeypatch.setattr(os, "copy_file_range", lambda reader, writer, count: 0)
+    with pytest.raises(OSError, match="ended 10,000 bytes early"):
+        publish.copy_file(source, target)
+
+
+def _disk(free: int) -> SimpleNamespace:
+    """What shutil.disk_usage gives, on a disk with `free` bytes free."""
+    return SimpleNamespace(total=10**12, used=10**12 - free, free=free)
+
+
+def test_prepare_refuses_a_copy_the_disk_cannot_hold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _files(tmp_path)
+    files.directory.mkdir(parents=True)
+    files.published.write_bytes(b"w" * 5_000)
+    publish.wal(files.published).write_bytes(b"l" * 1_000)
+    monkeypatch.setattr(publish.shutil, "disk_usage", lambda path: _disk(free=5_999))
+    with pytest.raises(OrchestratorError, match="no room to build") as raised:
+        publish.prepare_building(files)
+    assert raised.value.exit_code == ExitCode.PUBLISH
+    assert raised.value.step == "prepare_build"
+    assert files.previous.name in raised.value.message
+    assert not files.building.exists()
+    monkeypatch.setattr(publish.shutil, "disk_usage", lambda path: _disk(free=6_000))
+    assert publish.prepare_building(files) is True  # exactly enough room
+
+
+def test_a_failed_copy_leaves_no_partial_building_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    files = _files(tmp_path)
+    files.directory.mkdir(parents=True)
+    files.published.write_bytes(b"w" * 5_000)
+
+    def disk_full(source: Path, target: Path) -> None:
+        target.write_bytes(b"w" * 100)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(publish, "copy_file", disk_full)
+    with pytest.raises(OrchestratorError, match="No space left on device") as raised:
+        publish.prepare_building(files)
+    assert raised.value.exit_code == ExitCode.PUBLISH
+    assert not files.building.exists()
 
 
 def _write_with_wal(path: Path, version: str) -> None:

@@ -613,12 +613,18 @@ def _disk(free: int) -> SimpleNamespace:
     return SimpleNamespace(total=10**12, used=10**12 - free, free=free)
 
 
+def _published(tmp_path: Path, size: int) -> WarehouseFiles:
+    """Warehouse files whose published file holds `size` bytes."""
+    files = _files(tmp_path)
+    files.directory.mkdir(parents=True)
+    files.published.write_bytes(b"w" * size)
+    return files
+
+
 def test_prepare_refuses_a_copy_the_disk_cannot_hold(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    files = _files(tmp_path)
-    files.directory.mkdir(parents=True)
-    files.published.write_bytes(b"w" * 5_000)
+    files = _published(tmp_path, size=5_000)
     publish.wal(files.published).write_bytes(b"l" * 1_000)
     monkeypatch.setattr(publish.shutil, "disk_usage", lambda path: _disk(free=5_999))
     with pytest.raises(OrchestratorError, match="no room to build") as raised:
@@ -634,9 +640,7 @@ def test_prepare_refuses_a_copy_the_disk_cannot_hold(
 def test_a_failed_copy_leaves_no_partial_building_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    files = _files(tmp_path)
-    files.directory.mkdir(parents=True)
-    files.published.write_bytes(b"w" * 5_000)
+    files = _published(tmp_path, size=5_000)
 
     def disk_full(source: Path, target: Path) -> None:
         target.write_bytes(b"w" * 100)

@@ -154,6 +154,14 @@ def test_marts_are_public_with_enforced_contracts(manifest: dict[str, Any]) -> N
     assert {mart["unique_id"] for mart in marts if mart["name"] != "dim_accounts"} <= exposed
 
 
+def built_warehouse() -> str:
+    """The warehouse `make test` built (CUSTOMER_HEALTH_TEST_WAREHOUSE); skips without one."""
+    warehouse = os.environ.get("CUSTOMER_HEALTH_TEST_WAREHOUSE")
+    if not warehouse:
+        pytest.skip("set CUSTOMER_HEALTH_TEST_WAREHOUSE to a built warehouse (make test does)")
+    return warehouse
+
+
 def mart_grain_columns(manifest: dict[str, Any]) -> dict[str, set[str]]:
     """Each mart's grain: its unique column, or its unique combination of columns."""
     marts = {
@@ -197,10 +205,7 @@ def test_mart_keys_are_not_null_in_the_contract(manifest: dict[str, Any]) -> Non
 
 
 def test_declared_not_null_columns_are_enforced_by_the_tables(manifest: dict[str, Any]) -> None:
-    warehouse = os.environ.get("CUSTOMER_HEALTH_TEST_WAREHOUSE")
-    if not warehouse:
-        pytest.skip("set CUSTOMER_HEALTH_TEST_WAREHOUSE to a built warehouse (make test does)")
-    with duckdb.connect(warehouse, read_only=True) as connection:
+    with duckdb.connect(built_warehouse(), read_only=True) as connection:
         rows = connection.execute(
             "select table_name, constraint_column_names from duckdb_constraints()"
             " where schema_name = 'main' and constraint_type = 'NOT NULL'"
@@ -210,10 +215,7 @@ def test_declared_not_null_columns_are_enforced_by_the_tables(manifest: dict[str
 
 
 def test_documented_columns_match_the_built_models(manifest: dict[str, Any]) -> None:
-    warehouse = os.environ.get("CUSTOMER_HEALTH_TEST_WAREHOUSE")
-    if not warehouse:
-        pytest.skip("set CUSTOMER_HEALTH_TEST_WAREHOUSE to a built warehouse (make test does)")
-    with duckdb.connect(warehouse, read_only=True) as connection:
+    with duckdb.connect(built_warehouse(), read_only=True) as connection:
         built = connection.execute(
             "select table_name, column_name from information_schema.columns"
         ).fetchall()

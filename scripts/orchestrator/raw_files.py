@@ -188,6 +188,36 @@ def misshapen_csv_rows(path: Path, limit: int = 5) -> str | None:
     )
 
 
+def first_non_utf8_line(path: Path) -> str | None:
+    """Where a file first stops being UTF-8, or None. Line by line is exact: a line
+    break is one byte that no multi-byte UTF-8 character contains."""
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as error:
+                byte = line[error.start : error.start + 1].hex()
+                return (
+                    f"line {number} is not UTF-8 (byte 0x{byte} at byte {error.start + 1}"
+                    " of the line): save the file as UTF-8"
+                )
+    return None
+
+
+def csv_read_error(path: Path, error: BaseException, width: int = 200) -> str:
+    """Why DuckDB could not read a CSV file, for a person: its misshapen records or its
+    first line that is not UTF-8 (DuckDB's message shows another line then), else the
+    first paragraph of DuckDB's message, each of its lines cut to `width`."""
+    message = str(error).strip()
+    found = misshapen_csv_rows(path)
+    if found is None and "utf-8" in message.lower():
+        found = first_non_utf8_line(path)
+    if found:
+        return found
+    paragraph = message.split("\n\n")[0].splitlines()
+    return "; ".join(line.strip()[:width] for line in paragraph if line.strip())
+
+
 def read_raw_table(
     path: Path,
     fmt: str,

@@ -29,8 +29,8 @@ from scripts.orchestrator.gx_engine import (
 from scripts.orchestrator.logs import get_logger
 from scripts.orchestrator.raw_files import (
     RawInputs,
+    csv_read_error,
     describe_raw_table,
-    misshapen_csv_rows,
     read_raw_table,
 )
 from scripts.orchestrator.settings import RAW_TABLES
@@ -181,8 +181,8 @@ def validate_raw(
             try:
                 types, rows = describe_raw_table(path, inputs.fmt)
             except Exception as exc:  # noqa: BLE001 - as in _column_reader
-                shape = misshapen_csv_rows(path) if inputs.fmt == "csv" else None
-                raise UnreadableRawFile(shape or _first_line(exc)) from exc
+                reason = csv_read_error(path, exc) if inputs.fmt == "csv" else _first_line(exc)
+                raise UnreadableRawFile(reason) from exc
             columns = [*types, *(n for n, d in (derived or {}).items() if d.get("from") in types)]
             spec = with_derived_columns_allowed(spec, columns)
             ratio = float(spec.options.get("previous_run_min_ratio", 0.5))

@@ -72,6 +72,22 @@ def check_raw_files(raw_dir: Path, fmt: str) -> list[Path]:
     return files
 
 
+def check_csv_files(files: list[Path]) -> None:
+    """Reads each CSV file once with DuckDB, as the DuckDB sources read it, before Spark
+    gets it: Spark reads a byte that is not UTF-8 as U+FFFD without a word, and stops at
+    a misshapen record only in the middle of the build. Raises LoadError naming the file
+    and the line."""
+    import duckdb
+
+    from scripts.orchestrator.raw_files import csv_read_error, reader_sql
+
+    for path in files:
+        try:
+            duckdb.sql(f"select count(*) from {reader_sql(path, 'csv')}").fetchall()
+        except duckdb.Error as error:
+            raise LoadError(f"{path}: {csv_read_error(path, error)}") from error
+
+
 def create_raw_tables(
     raw_dir: Path, fmt: str, target: str, project_dir: Path, profiles_dir: Path
 ) -> None:
@@ -105,7 +121,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.get("DBT_PROFILES_DIR", str(args.project_dir))
     )
     try:
-        check_raw_files(args.raw_dir, args.format)
+        files = check_raw_files(args.raw_dir, args.format)
+        if args.format == "csv":
+            check_csv_files(files)
         create_raw_tables(args.raw_dir, args.format, args.target, args.project_dir, profiles_dir)
     except LoadError as error:
         print(f"load_raw: {error}", file=sys.stderr)

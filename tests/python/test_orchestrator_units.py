@@ -383,17 +383,28 @@ def test_missing_and_unreadable_files_fail(
     assert "cannot be read" in users.failures[0].describe()
 
 
-def test_a_misshapen_csv_record_is_named_by_its_line(gx_session: GxSession, tmp_path: Path) -> None:
-    """DuckDB's own error does not name a bad record in its sniffer's sample; the run does."""
+@pytest.mark.parametrize(
+    ("bad_record", "reason"),
+    [
+        (b"zz1,Bad Co,pro,5,2025-01-01,,,carol,extra", "header has 8 fields, but line {} has 9"),
+        (b"zz1,Caf\xe9,pro,5,2025-01-01,,,carol", "line {} is not UTF-8 (byte 0xe9"),
+    ],
+    ids=["wider", "latin1"],
+)
+def test_a_refused_csv_record_is_named_by_its_line(
+    gx_session: GxSession, tmp_path: Path, bad_record: bytes, reason: str
+) -> None:
+    """DuckDB's own error names no line (a misshapen record in its sniffer's sample) or
+    another line (a byte that is not UTF-8); the run names the record's line."""
     raw = tmp_path / "raw"
     shutil.copytree(ROOT / "tests" / "fixtures" / "raw_small", raw)
     accounts = raw / "accounts.csv"
-    lines = accounts.read_text().splitlines()
-    accounts.write_text("\n".join([*lines, "zz1,Bad Co,pro,5,2025-01-01,,,carol,extra"]) + "\n")
+    lines = accounts.read_bytes().splitlines()
+    accounts.write_bytes(b"\n".join([*lines, bad_record]) + b"\n")
     outcomes = _validate(gx_session, raw)  # the other fixture files fail their suites
     assert _failures(outcomes)["accounts"] == ["file_readable"]
     described = next(o for o in outcomes if o.source == str(accounts)).failures[0].describe()
-    assert f"the header has 8 fields, but line {len(lines) + 1} has 9" in described
+    assert reason.format(len(lines) + 1) in described
 
 
 def test_column_groups_give_the_whole_frame_outcomes(

@@ -6,7 +6,8 @@ line above it is skipped (the fixture's accounts then read as 0 rows), and a nar
 turns the file into one column of whole lines. The sources and the orchestrator pin the
 dialect (scripts/orchestrator/raw_files.py, CSV_DIALECT), so the read fails instead, and
 the orchestrator's raw validation names the line. Spark's side (FAILFAST) is checked in
-test_spark_project.py.
+test_spark_project.py. A byte that is not UTF-8 stops DuckDB too (Spark reads it as U+FFFD),
+so Spark's loader, scripts/spark/load_raw.py, reads each CSV file with DuckDB first.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import jinja2
 import pytest
 import yaml
 
-from scripts.orchestrator.raw_files import misshapen_csv_rows, reader_sql
+from scripts.orchestrator.raw_files import csv_read_error, misshapen_csv_rows, reader_sql
+from scripts.spark import load_raw
 from tests.python import dbt_env
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -119,6 +121,59 @@ def test_the_raw_reader_reads_the_fixture_as_python_does() -> None:
             ]
         relation = duckdb.sql(f"select * from {reader_sql(path, 'csv')}")
         assert sorted(relation.fetchall(), key=repr) == sorted(expected, key=repr), path
+
+
+def test_a_byte_that_is_not_utf8_is_named_by_line(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"id,name\n1,Acme\n2,Caf\xe9\n3,b\n")  # Latin-1, as a spreadsheet saves
+    with pytest.raises(duckdb.Error) as raised:
+        duckdb.sql(f"select count(*) from {reader_sql(path, 'csv')}").fetchall()
+    message = csv_read_error(path, raised.value)
+    assert message.startswith("line 3 is not UTF-8 (byte 0xe9 at byte 6 of the line)"), message
+
+
+def test_an_error_of_another_kind_keeps_duckdbs_first_paragraph(tmp_path: Path) -> None:
+    path = _write(tmp_path / "t.csv", _two_columns(3))
+    error = duckdb.Error("Invalid Input Error: something\nOriginal Line: " + "x" * 500 + "\n\nHint")
+    assert csv_read_error(path, error) == "Invalid Input Error: something; Original Line: " + (
+        "x" * 185
+    )
+
+
+# --- Spark's loader reads the CSV files with DuckDB first ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("bad_record", "reason"),
+    [
+        (b"zz1,Bad Co,pro,5,2025-01-01,,,carol,extra\n", "the header has 8 fields, but line"),
+        (b"zz1,Caf\xe9,pro,5,2025-01-01,,,carol\n", "is not UTF-8 (byte 0xe9"),
+    ],
+    ids=["wider", "latin1"],
+)
+def test_spark_loader_refuses_a_csv_file_duckdb_refuses(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    bad_record: bytes,
+    reason: str,
+) -> None:
+    raw = tmp_path / "raw"
+    shutil.copytree(FIXTURE_DIR, raw)
+    with (raw / "accounts.csv").open("ab") as handle:
+        handle.write(bad_record)
+
+    def never(*args: object) -> None:
+        raise AssertionError("dbt must not run on a refused file")
+
+    monkeypatch.setattr(load_raw, "create_raw_tables", never)
+    assert load_raw.main(["--raw-dir", str(raw), "--format", "csv"]) == 1
+    error = capsys.readouterr().err
+    assert f"{raw / 'accounts.csv'}: " in error and reason in error, error
+
+
+def test_spark_loader_reads_the_fixture(tmp_path: Path) -> None:
+    load_raw.check_csv_files(sorted(FIXTURE_DIR.glob("*.csv")))  # raises on a refused file
 
 
 # --- dbt's sources read the same way ----------------------------------------------------------

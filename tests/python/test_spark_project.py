@@ -148,8 +148,7 @@ def combine_raw(generated_dir: Path, out_dir: Path) -> Path:
     with duckdb.connect() as connection:
         for table in RAW_TABLES:
             connection.execute(
-                f"copy (select * from read_csv('{FIXTURE_DIR / table}.csv',"
-                " header = true, all_varchar = true)"
+                f"copy (select * from {reader_sql(FIXTURE_DIR / f'{table}.csv', 'csv')}"
                 f" union all by name select * from read_parquet('{generated_dir / table}.parquet'))"
                 f" to '{out_dir / table}.parquet' (format parquet)"
             )

@@ -151,8 +151,8 @@ def _check_room(files: WarehouseFiles, sources: list[Path]) -> None:
     raise OrchestratorError(
         f"no room to build: the run copies {files.published.name} ({needed / 1e9:.1f} GB)"
         f" to {files.building.name}, and {files.directory} has {free / 1e9:.1f} GB free."
-        " A run keeps three files about this size there (the published warehouse, the"
-        " previous one for rollback, the copy it builds) and the build grows the copy."
+        " A run keeps up to three files about this size there (the published warehouse,"
+        " the previous one for rollback, the copy it builds) and the build grows the copy."
         f" Free space (deleting {files.previous.name} gives up rollback), or move the"
         " warehouse to a larger disk (--warehouse or CUSTOMER_HEALTH_DB)",
         step="prepare_build",

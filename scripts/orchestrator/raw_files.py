@@ -181,7 +181,10 @@ def misshapen_csv_rows(path: Path, limit: int = 5) -> str | None:
             start = records.line_num + 1
     if not found:
         return None
-    extent = f"the first {limit} such records" if len(found) == limit else "all such records"
+    if len(found) == limit:
+        extent = f"the first {limit} such records"
+    else:
+        extent = "the only such record" if len(found) == 1 else "every such record"
     return (
         f"the header has {len(header)} fields, but {', '.join(found)} ({extent}): an unquoted"
         " comma or a missing field? Values holding ',' or '\"' must be quoted (RFC 4180)"

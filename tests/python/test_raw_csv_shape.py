@@ -49,7 +49,7 @@ def test_misshapen_records_are_named_by_line(tmp_path: Path) -> None:
     lines[40] = "40"  # line 41
     message = misshapen_csv_rows(_write(tmp_path / "t.csv", lines))
     assert message is not None
-    assert message.startswith("the header has 2 fields, but line 21 has 3, line 41 has 1 (all")
+    assert message.startswith("the header has 2 fields, but line 21 has 3, line 41 has 1 (every")
 
 
 def test_quoted_values_are_one_field_and_lines_are_the_editor_lines(tmp_path: Path) -> None:
@@ -62,7 +62,7 @@ def test_quoted_values_are_one_field_and_lines_are_the_editor_lines(tmp_path: Pa
         "3,x,extra",  # line 6
     ]
     message = misshapen_csv_rows(_write(tmp_path / "t.csv", lines))
-    assert message is not None and "but line 6 has 3 (all such records)" in message
+    assert message is not None and "but line 6 has 3 (the only such record)" in message
 
 
 def test_a_well_formed_file_has_no_misshapen_rows() -> None:

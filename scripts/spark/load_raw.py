@@ -24,9 +24,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from scripts.orchestrator.settings import RAW_FORMATS, RAW_TABLES
+
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-RAW_TABLES = ("accounts", "users", "events", "invoices", "tickets", "csm_ratings")
-RAW_FORMATS = ("parquet", "csv")
 
 
 class LoadError(Exception):

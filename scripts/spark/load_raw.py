@@ -79,11 +79,11 @@ def check_csv_files(files: list[Path]) -> None:
     and the line."""
     import duckdb
 
-    from scripts.orchestrator.raw_files import csv_read_error, reader_sql
+    from scripts.orchestrator.raw_files import csv_read_error, describe_raw_table
 
     for path in files:
         try:
-            duckdb.sql(f"select count(*) from {reader_sql(path, 'csv')}").fetchall()
+            describe_raw_table(path, "csv")
         except duckdb.Error as error:
             raise LoadError(f"{path}: {csv_read_error(path, error)}") from error
 

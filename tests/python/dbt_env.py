@@ -84,3 +84,15 @@ def copy_staging_project(source: Path, target: Path, *folders: str) -> Path:
     (target / "seeds").mkdir()
     shutil.copy(source / "seeds/plan_segments.csv", target / "seeds/plan_segments.csv")
     return target
+
+
+def not_null_constraints(database: Path | str) -> set[tuple[str, str]]:
+    """(table, column) of every NOT NULL constraint in the main schema of a DuckDB file."""
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as connection:
+        rows = connection.execute(
+            "select table_name, constraint_column_names from duckdb_constraints()"
+            " where schema_name = 'main' and constraint_type = 'NOT NULL'"
+        ).fetchall()
+    return {(table, column) for table, columns in rows for column in columns}

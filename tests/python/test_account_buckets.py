@@ -218,10 +218,5 @@ def test_bucketed_marts_keep_their_not_null_constraints(built: dict) -> None:
         ("fct_health_alerts", "alert_id"),
     }
     assert expected <= declared, sorted(declared)
-    with duckdb.connect(str(built["db"]), read_only=True) as con:
-        rows = con.execute(
-            "select table_name, constraint_column_names from duckdb_constraints()"
-            " where schema_name = 'main' and constraint_type = 'NOT NULL'"
-        ).fetchall()
-    enforced = {(table, column) for table, columns in rows for column in columns}
+    enforced = dbt_env.not_null_constraints(built["db"])
     assert declared <= enforced, sorted(declared - enforced)

@@ -20,7 +20,7 @@ import duckdb
 import pytest
 import yaml
 
-from tests.python.dbt_env import dbt_env
+from tests.python.dbt_env import dbt_env, not_null_constraints
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).parent / "dbt"
@@ -205,12 +205,7 @@ def test_mart_keys_are_not_null_in_the_contract(manifest: dict[str, Any]) -> Non
 
 
 def test_declared_not_null_columns_are_enforced_by_the_tables(manifest: dict[str, Any]) -> None:
-    with duckdb.connect(built_warehouse(), read_only=True) as connection:
-        rows = connection.execute(
-            "select table_name, constraint_column_names from duckdb_constraints()"
-            " where schema_name = 'main' and constraint_type = 'NOT NULL'"
-        ).fetchall()
-    enforced = {(table, column) for table, columns in rows for column in columns}
+    enforced = not_null_constraints(built_warehouse())
     assert declared_not_null(manifest) <= enforced, sorted(declared_not_null(manifest) - enforced)
 
 

@@ -35,7 +35,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from scripts.orchestrator.raw_files import reader_sql
+from scripts.orchestrator.raw_files import describe_raw_table, reader_sql
 from tests.python.dbt_env import dbt_env, generate_demo_data
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -142,17 +142,28 @@ def generate_parquet(out_dir: Path) -> Path:
     return generate_demo_data(out_dir, *GENERATOR_ARGS, "--end-date", END_DATE, timeout=120)
 
 
-def combine_raw(generated_dir: Path, out_dir: Path) -> Path:
-    """The fixture's rows and the generated rows, one Parquet file per table, all text."""
+def write_raw(out_dir: Path, rows_of: Callable[[str], str], file_format: str) -> Path:
+    """One file per raw table in out_dir, holding the rows of the query `rows_of(table)`."""
+    options = "format csv, header" if file_format == "csv" else "format parquet"
     out_dir.mkdir()
     with duckdb.connect() as connection:
         for table in RAW_TABLES:
             connection.execute(
-                f"copy (select * from {reader_sql(FIXTURE_DIR / f'{table}.csv', 'csv')}"
-                f" union all by name select * from read_parquet('{generated_dir / table}.parquet'))"
-                f" to '{out_dir / table}.parquet' (format parquet)"
+                f"copy ({rows_of(table)}) to '{out_dir / table}.{file_format}' ({options})"
             )
     return out_dir
+
+
+def combine_raw(generated_dir: Path, out_dir: Path) -> Path:
+    """The fixture's rows and the generated rows, one Parquet file per table, all text."""
+    return write_raw(
+        out_dir,
+        lambda table: (
+            f"select * from {reader_sql(FIXTURE_DIR / f'{table}.csv', 'csv')}"
+            f" union all by name select * from read_parquet('{generated_dir / table}.parquet')"
+        ),
+        "parquet",
+    )
 
 
 # --- reading tables ---------------------------------------------------------------------
@@ -213,9 +224,8 @@ def read_duckdb_csv(raw_dir: Path) -> Snapshot:
     snapshot: Snapshot = {}
     with duckdb.connect() as connection:
         for table in RAW_TABLES:
+            types, _ = describe_raw_table(raw_dir / f"{table}.csv", "csv")
             reader = reader_sql(raw_dir / f"{table}.csv", "csv")
-            relation = connection.sql(f"select * from {reader}")
-            types = dict(zip(relation.columns, map(str, relation.types), strict=True))
             sql, columns = select_sql(reader, types, "varchar", '"')
             snapshot[table] = Table(columns, set(), connection.execute(sql).fetchall())
     return snapshot
@@ -223,14 +233,9 @@ def read_duckdb_csv(raw_dir: Path) -> Snapshot:
 
 def write_csv(parquet_dir: Path, out_dir: Path) -> Path:
     """The raw Parquet files as RFC 4180 CSV (DuckDB quotes what needs it)."""
-    out_dir.mkdir()
-    with duckdb.connect() as connection:
-        for table in RAW_TABLES:
-            connection.execute(
-                f"copy (select * from read_parquet('{parquet_dir / table}.parquet'))"
-                f" to '{out_dir / table}.csv' (format csv, header)"
-            )
-    return out_dir
+    return write_raw(
+        out_dir, lambda table: f"select * from read_parquet('{parquet_dir / table}.parquet')", "csv"
+    )
 
 
 def with_wider_record(csv_dir: Path, out_dir: Path) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from scripts.orchestrator.raw_files import describe_raw_table
 from tests.python import dbt_env
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -65,12 +66,7 @@ def write_typed(text_dir: Path, out_dir: Path) -> Path:
                 f" from read_parquet('{text_dir / table}.parquet'))"
                 f" to '{out_dir / table}.parquet' (format parquet)"
             )
-            written = dict(
-                connection.execute(
-                    f"select column_name, column_type from (describe select * from"
-                    f" read_parquet('{out_dir / table}.parquet'))"
-                ).fetchall()
-            )
+            written, _ = describe_raw_table(out_dir / f"{table}.parquet", "parquet")
             assert all(written[column] != "VARCHAR" for column in types), (table, written)
     return out_dir
 

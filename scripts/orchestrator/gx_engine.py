@@ -13,11 +13,13 @@ run ("fail"), `warning` and `info` are reported ("warn").
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +36,24 @@ _SEVERITY = {"critical": FAIL, "warning": WARN, "info": WARN}
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
 _COLUMN_LIST_KWARGS = ("column_list",)
 SAMPLE_SIZE = 5
+
+# Expectations whose rows are unexpected because of other rows (a value seen twice):
+# on a table split into partitions they need every occurrence of a value together.
+# GX's pandas check of one such column holds most of the memory of a big file's
+# validation (13.9 GB for 101.5M event ids); in partitions, one partition's worth.
+VALUE_PARTITIONED_EXPECTATIONS = frozenset(
+    {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+)
+VALUE_PARTITION_ROWS = 8_000_000
+
+
+@dataclass(frozen=True)
+class ValuePartition:
+    """The rows whose values of `columns` hash to `index` (of `count` partitions)."""
+
+    columns: tuple[str, ...]
+    index: int
+    count: int
 
 
 @dataclass(frozen=True)
@@ -262,42 +282,76 @@ class GxSession:
         *,
         columns: list[str],
         rows: int,
-        read: Callable[[list[str]], Any],
+        read: Callable[[list[str], ValuePartition | None], Any],
         source: str,
         parameters: dict | None = None,
+        partition_rows: int = VALUE_PARTITION_ROWS,
     ) -> SuiteOutcome:
         """Validate a table one column group at a time, for tables too big to hold whole.
 
-        `read(names)` returns a frame of those columns, all rows. Each expectation sees
-        every row of the columns it names (a compound key's columns together), so the
-        outcomes are those of `validate` on the whole table; only one group is in memory
-        at a time. Expectations on the table's shape alone (column names, row count)
-        get a frame with the real names and row count and no values; any other
-        expectation that names no column gets the whole table.
+        `read(names, partition)` returns a frame of those columns: all rows, or with a
+        ValuePartition only the rows whose values of its columns fall in it. Each
+        expectation sees every row of the columns it names (a compound key's columns
+        together), so the outcomes are those of `validate` on the whole table; only one
+        group is in memory at a time. Expectations on the table's shape alone (column
+        names, row count) get a frame with the real names and row count and no values;
+        any other expectation that names no column gets the whole table. On a table of
+        more than `partition_rows` rows, the expectations that compare rows with each
+        other (VALUE_PARTITIONED_EXPECTATIONS) are run on partitions of about that many
+        rows, split by their columns' values, and their counts added up.
         """
         started = time.perf_counter()
         outcome = SuiteOutcome(suite=spec.name, source=source, rows=rows)
         runnable = _runnable(spec, set(columns), outcome)
-        groups: dict[tuple[str, ...] | str, list[dict]] = {}
+        partitions = max(1, math.ceil(rows / partition_rows))
+        groups: dict[tuple[str, tuple[str, ...]], list[dict]] = {}
         for config in runnable:
-            named = expectation_columns(config.get("kwargs", {}))
-            if named:
-                key: tuple[str, ...] | str = tuple(dict.fromkeys(named))
+            named = tuple(dict.fromkeys(expectation_columns(config.get("kwargs", {}))))
+            if not named:
+                kind = _SHAPE if config["type"] in SHAPE_EXPECTATIONS else _WHOLE
+            elif partitions > 1 and config["type"] in VALUE_PARTITIONED_EXPECTATIONS:
+                kind = _BY_VALUE
             else:
-                key = _SHAPE if config["type"] in SHAPE_EXPECTATIONS else _WHOLE
-            groups.setdefault(key, []).append(config)
+                kind = _COLUMNS
+            groups.setdefault((kind, named), []).append(config)
         results: list[Any] = []
-        for key, configs in groups.items():
-            if key == _SHAPE:
+        for (kind, named), configs in groups.items():
+            if kind == _BY_VALUE:
+                results.append(
+                    self._run_by_value(spec, configs, list(named), partitions, read, parameters)
+                )
+                continue
+            if kind == _SHAPE:
                 frame = _shape_frame(columns, rows)
             else:
-                frame = read(columns if key == _WHOLE else list(key))
+                frame = read(columns if kind == _WHOLE else list(named), None)
             results.append(self._run(spec, configs, frame, parameters))
-            del frame  # before the next group is read
+            del frame
+            _release_frames()  # before the next group is read
         outcome.gx_result = _merged_result(results)
         _add_outcomes(outcome, runnable, results)
         outcome.seconds = round(time.perf_counter() - started, 3)
         return outcome
+
+    def _run_by_value(
+        self,
+        spec: SuiteSpec,
+        configs: list[dict],
+        names: list[str],
+        count: int,
+        read: Callable[[list[str], ValuePartition | None], Any],
+        parameters: dict | None,
+    ) -> Any:
+        """Run expectations that compare rows on `count` partitions of the rows, split by
+        the values of `names`: every occurrence of a value is in the same partition, so
+        the partitions' unexpected rows add up to the whole table's."""
+        parts = []
+        for index in range(count):
+            frame = read(names, ValuePartition(columns=tuple(names), index=index, count=count))
+            parts.append(self._run(spec, configs, frame, parameters))
+            del frame
+            _release_frames()
+        return _added_up(parts, parameters or {})
 
     def _run(
         self, spec: SuiteSpec, configs: list[dict], frame: Any, parameters: dict | None
@@ -347,6 +401,83 @@ SHAPE_EXPECTATIONS = frozenset(
 )
 _SHAPE = "shape"
 _WHOLE = "whole"
+_COLUMNS = "columns"
+_BY_VALUE = "by_value"
+
+
+def _added_up(parts: list[Any], parameters: dict) -> Any:
+    """GX's results on each partition of the rows, as one result on the whole table.
+
+    Each partition's counts of rows, missing and unexpected values are added up and the
+    expectation's `mostly` applied to the sums, as GX's map expectations do on one frame;
+    the sample is the first partitions' unexpected values. A partition whose expectation
+    raised an error stands for the whole. Returns the first partition's result, updated.
+    """
+    merged = parts[0]
+    for position, result in enumerate(merged.results):
+        same = [part.results[position] for part in parts]
+        errors = [r for r in same if (r.exception_info or {}).get("raised_exception")]
+        if errors:
+            merged.results[position] = errors[0]
+            continue
+        kwargs = dict(result.expectation_config.kwargs)
+        mostly = _parameter_value(kwargs.get("mostly", 1.0), parameters)
+        result.success, result.result = _added_up_counts([r.result for r in same], mostly)
+        result.meta = {**(result.meta or {}), "value_partitions": len(parts)}
+    successful = sum(1 for r in merged.results if r.success)
+    evaluated = len(merged.results)
+    merged.success = successful == evaluated
+    merged.statistics = {
+        **(merged.statistics or {}),
+        "evaluated_expectations": evaluated,
+        "successful_expectations": successful,
+        "unsuccessful_expectations": evaluated - successful,
+        "success_percent": 100.0 * successful / evaluated if evaluated else None,
+    }
+    return merged
+
+
+def _parameter_value(value: Any, parameters: dict) -> Any:
+    if isinstance(value, dict) and "$PARAMETER" in value:
+        return parameters[value["$PARAMETER"]]
+    return value
+
+
+def _added_up_counts(results: list[dict], mostly: float) -> tuple[bool, dict]:
+    """(success, result) of a map expectation from its results on disjoint partitions."""
+    elements = sum(r.get("element_count") or 0 for r in results)
+    missing = sum(r.get("missing_count") or 0 for r in results)
+    unexpected = sum(r.get("unexpected_count") or 0 for r in results)
+    considered = elements - missing
+    # GX: vacuously true without rows to consider, else the share expected >= mostly.
+    success = considered == 0 or float(considered - unexpected) / float(considered) >= mostly
+    sample = [v for r in results for v in r.get("partial_unexpected_list") or []][:SAMPLE_SIZE]
+    counted = Counter(tuple(v.values()) if isinstance(v, dict) else v for v in sample)
+    merged = {
+        "element_count": elements,
+        "unexpected_count": unexpected,
+        "unexpected_percent": 100.0 * unexpected / considered if considered else None,
+        "partial_unexpected_list": sample,
+        "missing_count": missing,
+        "missing_percent": 100.0 * missing / elements if elements else None,
+        "unexpected_percent_total": 100.0 * unexpected / elements if elements else None,
+        "unexpected_percent_nonmissing": (100.0 * unexpected / considered if considered else None),
+        "partial_unexpected_counts": [
+            {"value": value, "count": n} for value, n in counted.most_common()
+        ],
+    }
+    # Row positions in a partition are not rows of the table: not carried over.
+    return success, merged
+
+
+def _release_frames() -> None:
+    """Free the frame GX has just validated, now rather than at some later collection.
+
+    GX's validation objects refer to each other in cycles that hold the frame, so it
+    outlives `del` until Python's cycle collector runs: at L (101.5M events) four event
+    columns were held at once, 9.5 GB, against 4.9 GB with a collection after each.
+    """
+    gc.collect()
 
 
 def _skip_frame_fingerprints() -> None:

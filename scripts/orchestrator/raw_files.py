@@ -5,10 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scripts.orchestrator.errors import ConfigError
 from scripts.orchestrator.settings import RAW_FORMATS, RAW_TABLES
+
+if TYPE_CHECKING:
+    from scripts.orchestrator.gx_engine import ValuePartition
 
 # Derived columns a raw suite may ask for (suite meta.customer_health.derived_columns):
 # each maps a new column name to {"from": <raw column>, "as": <kind>}.
@@ -228,11 +231,13 @@ def read_raw_table(
     derived: dict[str, dict] | None = None,
     reference_date: date,
     columns: list[str] | None = None,
+    partition: ValuePartition | None = None,
 ) -> tuple[Any, dict[str, str]]:
     """Read one raw file into pandas with DuckDB, plus the derived columns.
 
     Returns the frame and the DuckDB type of each file column; `columns`
-    limits the frame to those file and derived columns. Text columns
+    limits the frame to those file and derived columns, and `partition` to the
+    rows whose values of its (file) columns hash into it. Text columns
     get pandas' string dtype even when all values are null, so that type
     expectations see the file's type, not pandas' guess. They travel as
     Arrow: going through Python objects (`.df()`, then the string dtype)
@@ -252,6 +257,8 @@ def read_raw_table(
         reader = reader_sql(path, fmt)
         relation = con.sql(f"select * from {reader}")
         types = _column_types(relation)
+        if partition is not None:
+            reader = _partition_reader(path, reader, partition, types)
         wanted = set(types) | set(derived or {}) if columns is None else set(columns)
         texts = [name for name, kind in types.items() if kind == "VARCHAR" and name in wanted]
         others = [f'"{name}"' for name in types if name not in texts and name in wanted]
@@ -280,6 +287,22 @@ def read_raw_table(
         *(c for c in frame.columns if c not in types),
     ]
     return frame[order], types
+
+
+def _partition_reader(
+    path: Path, reader: str, partition: ValuePartition, types: dict[str, str]
+) -> str:
+    """The rows of `reader` in `partition`: equal values of its columns hash alike,
+    so each value's every occurrence is in one partition (nulls too)."""
+    unknown = [c for c in partition.columns if c not in types]
+    if unknown:
+        raise ConfigError(
+            f"{path}: cannot split the rows by {', '.join(unknown)}, not a column of the"
+            " file: a uniqueness check on a derived column is not supported on a file"
+            " this big"
+        )
+    hashed = ", ".join(f'"{name}"' for name in partition.columns)
+    return f"(select * from {reader} where hash({hashed}) % {partition.count} = {partition.index})"
 
 
 def describe_raw_table(path: Path, fmt: str) -> tuple[dict[str, str], int]:

@@ -20,10 +20,12 @@ from typing import Any
 from scripts.orchestrator.errors import ConfigError
 from scripts.orchestrator.gx_engine import (
     FAIL,
+    VALUE_PARTITION_ROWS,
     ExpectationOutcome,
     GxSession,
     SuiteOutcome,
     SuiteSpec,
+    ValuePartition,
     load_suites,
 )
 from scripts.orchestrator.logs import get_logger
@@ -129,13 +131,19 @@ class UnreadableRawFile(Exception):
 
 def _column_reader(
     path: Path, fmt: str, derived: dict | None, reference: date
-) -> Callable[[list[str] | None], Any]:
-    """Reads some columns of one raw file (file or derived ones; None: all), all rows."""
+) -> Callable[[list[str] | None, ValuePartition | None], Any]:
+    """Reads some columns of one raw file (file or derived ones; None: all), all rows
+    or one partition of them."""
 
-    def read(names: list[str] | None) -> Any:
+    def read(names: list[str] | None, partition: ValuePartition | None = None) -> Any:
         try:
             return read_raw_table(
-                path, fmt, derived=derived, reference_date=reference, columns=names
+                path,
+                fmt,
+                derived=derived,
+                reference_date=reference,
+                columns=names,
+                partition=partition,
             )[0]
         except ConfigError:
             raise
@@ -158,12 +166,14 @@ def validate_raw(
     reference: date,
     previous_rows: dict[str, int],
     whole_frame_max_rows: int = WHOLE_FRAME_MAX_ROWS,
+    value_partition_rows: int = VALUE_PARTITION_ROWS,
 ) -> list[SuiteOutcome]:
     """Validate every raw table; a missing or unreadable file is a failure too.
 
     A table of up to `whole_frame_max_rows` rows is read and validated whole; a
     bigger one one column group at a time (GxSession.validate_by_column), with the
-    same outcomes, so that memory follows the widest group, not the table.
+    same outcomes, so that memory follows the widest group, not the table; and its
+    uniqueness checks on partitions of about `value_partition_rows` rows.
     """
     outcomes: list[SuiteOutcome] = []
     for table in RAW_TABLES:
@@ -198,6 +208,7 @@ def validate_raw(
                     read=read,
                     source=str(path),
                     parameters=parameters,
+                    partition_rows=value_partition_rows,
                 )
         except UnreadableRawFile as exc:
             outcomes.append(
@@ -212,6 +223,16 @@ def validate_raw(
             f"{rows:,}",
             "ok" if outcome.success else f"{len(outcome.failures)} failed",
             f", {len(outcome.warnings)} warning(s)" if outcome.warnings else "",
-            "" if rows <= whole_frame_max_rows else " (one column group at a time)",
+            _split_note(rows, whole_frame_max_rows, value_partition_rows),
         )
     return outcomes
+
+
+def _split_note(rows: int, whole_frame_max_rows: int, value_partition_rows: int) -> str:
+    """How a table was split for validation, for the log line."""
+    if rows <= whole_frame_max_rows:
+        return ""
+    partitions = math.ceil(rows / value_partition_rows)
+    if partitions == 1:
+        return " (one column group at a time)"
+    return f" (one column group at a time; uniqueness in {partitions} partitions)"

@@ -21,7 +21,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from scripts.orchestrator import cli, publish  # noqa: E402
 from scripts.orchestrator.errors import ConfigError, ExitCode, LockedError, OrchestratorError
-from scripts.orchestrator.gx_engine import GxSession, load_suite, load_suites
+from scripts.orchestrator.gx_engine import (
+    VALUE_PARTITION_ROWS,
+    VALUE_PARTITIONED_EXPECTATIONS,
+    GxSession,
+    load_suite,
+    load_suites,
+)
 from scripts.orchestrator.raw_files import FileStamp, detect_format, locate
 from scripts.orchestrator.raw_validation import (
     WHOLE_FRAME_MAX_ROWS,
@@ -85,6 +91,7 @@ def _validate(
     raw: Path,
     previous: dict | None = None,
     whole_frame_max_rows: int = WHOLE_FRAME_MAX_ROWS,
+    value_partition_rows: int = VALUE_PARTITION_ROWS,
 ):
     inputs = locate(raw, None)
     return validate_raw(
@@ -94,6 +101,7 @@ def _validate(
         reference=date(2026, 10, 31),
         previous_rows=previous or {},
         whole_frame_max_rows=whole_frame_max_rows,
+        value_partition_rows=value_partition_rows,
     )
 
 
@@ -407,30 +415,205 @@ def test_a_refused_csv_record_is_named_by_its_line(
     assert reason.format(len(lines) + 1) in described
 
 
+def _same_outcomes_but_samples(one, other) -> None:
+    """The outcomes are equal; an expectation checked in partitions by value samples the
+    first partitions' unexpected values, not the table's first ones, so its sample only
+    has the same size."""
+    assert one.rows == other.rows and one.success == other.success
+    for mine, theirs in zip(one.outcomes, other.outcomes, strict=True):
+        mine, theirs = mine.to_dict(), theirs.to_dict()
+        if mine["expectation"] in VALUE_PARTITIONED_EXPECTATIONS:
+            assert len(mine.pop("sample")) == len(theirs.pop("sample"))
+        assert mine == theirs
+    counted = ("evaluated_expectations", "successful_expectations")
+    assert [one.gx_result["statistics"][k] for k in counted] == [
+        other.gx_result["statistics"][k] for k in counted
+    ]
+
+
+@pytest.mark.parametrize(
+    "value_partition_rows",
+    [VALUE_PARTITION_ROWS, 7],
+    ids=["uniqueness_whole", "uniqueness_in_partitions"],
+)
 def test_column_groups_give_the_whole_frame_outcomes(
-    raw_dir: Path, gx_session: GxSession, tmp_path: Path
+    raw_dir: Path, gx_session: GxSession, tmp_path: Path, value_partition_rows: int
 ) -> None:
     """Validated a column group at a time (as a big table is), every expectation of every
     raw suite has the outcome it has on the whole frame: on the dirty fixture (failures,
-    samples, derived columns) and on demo data with a missing column and a row-count drop."""
+    samples, derived columns) and on demo data with a missing column and a row-count drop.
+    So do the uniqueness checks run on partitions of the rows split by value (a bigger
+    table's): the fixture's duplicated ids and null ids are in 3-4 partitions."""
     raw = _copy_raw(raw_dir, tmp_path)
     _rewrite(raw / "accounts.parquet", "select * exclude (plan) from t")
     fixture = ROOT / "tests" / "fixtures" / "raw_small"
     compared = 0
-    for folder, previous in ((fixture, {}), (raw, {"events": 10**9})):
+    # The demo data in partitions of about a thousand rows: its events in 10 or so.
+    demo_partition_rows = 1_000 if value_partition_rows < VALUE_PARTITION_ROWS else None
+    folders = (
+        (fixture, {}, value_partition_rows),
+        (raw, {"events": 10**9}, demo_partition_rows or value_partition_rows),
+    )
+    for folder, previous, partition_rows in folders:
         whole = _validate(gx_session, folder, previous)
-        grouped = _validate(gx_session, folder, previous, whole_frame_max_rows=0)
+        grouped = _validate(
+            gx_session,
+            folder,
+            previous,
+            whole_frame_max_rows=0,
+            value_partition_rows=partition_rows,
+        )
+        split = [
+            item.get("meta", {}).get("value_partitions", 1)
+            for outcome in grouped
+            for item in outcome.gx_result["results"]
+        ]
+        assert (max(split) > 2) == (partition_rows < VALUE_PARTITION_ROWS)
         for one, other in zip(whole, grouped, strict=True):
-            assert one.rows == other.rows and one.success == other.success
-            assert [o.to_dict() for o in one.outcomes] == [o.to_dict() for o in other.outcomes]
+            _same_outcomes_but_samples(other, one)
             compared += len(one.outcomes)
-            assert (
-                one.gx_result["statistics"]["evaluated_expectations"]
-                == (other.gx_result["statistics"]["evaluated_expectations"])
-            )
             assert other.gx_result["validations"] > 1
         assert any(not o.success for o in whole) and any(o.warnings for o in whole)
     assert compared > 200
+
+
+def _duplicated_column(unique: int, repeated: list[int], nulls: int) -> list[str | None]:
+    """`unique` values seen once, one value per entry of `repeated` seen that many
+    times, and `nulls` nulls, shuffled the same way each time."""
+    import random
+
+    values: list[str | None] = [f"id{i}" for i in range(unique)]
+    for n, times in enumerate(repeated):
+        values += [f"dup{n}"] * times
+    values += [None] * nulls
+    random.Random(7).shuffle(values)
+    return values
+
+
+@pytest.mark.parametrize(
+    ("repeated", "passes"),
+    [([2] * 10, True), ([2] * 9 + [3], False)],
+    ids=["20_of_100_repeated_passes_mostly_0.8", "21_of_100_repeated_fails"],
+)
+def test_uniqueness_in_partitions_adds_up_as_gx_counts(
+    gx_session: GxSession, repeated: list[int], passes: bool
+) -> None:
+    """Added up over partitions, the counts, percentages and `mostly` decide as GX does on
+    the whole column, to the row: 20 repeated rows of 100 non-null ones meet mostly 0.8,
+    21 do not. Nulls are neither expected nor unexpected, in whichever partition."""
+    import pandas as pd
+
+    from scripts.orchestrator.gx_engine import SuiteSpec
+
+    values = _duplicated_column(100 - sum(repeated), repeated, nulls=10)
+    frame = pd.DataFrame({"key": pd.array(values, dtype="str")})
+    spec = SuiteSpec(
+        name="keys",
+        path=Path("keys.json"),
+        expectations=(
+            {
+                "type": "expect_column_values_to_be_unique",
+                "kwargs": {"column": "key", "mostly": 0.8},
+            },
+            {
+                "type": "expect_column_values_to_be_unique",
+                "kwargs": {"column": "key", "mostly": {"$PARAMETER": "share"}},
+            },
+        ),
+        meta={},
+    )
+    parts: list[int] = []
+
+    def read(names: list[str], partition=None) -> pd.DataFrame:
+        assert partition is not None and partition.columns == ("key",)
+        # Python's hash is stable within the process: equal values share a partition.
+        rows = frame[frame["key"].map(lambda v: hash(v) % partition.count == partition.index)]
+        parts.append(len(rows))
+        return rows[names].reset_index(drop=True)
+
+    whole = gx_session.validate(spec, frame, source="memory", parameters={"share": 0.8})
+    split = gx_session.validate_by_column(
+        spec,
+        columns=["key"],
+        rows=len(frame),
+        read=read,
+        source="memory",
+        parameters={"share": 0.8},
+        partition_rows=30,
+    )
+    assert len(parts) == 4 and sum(parts) == 110 and all(parts)
+    _same_outcomes_but_samples(split, whole)
+    assert [o.ok for o in split.outcomes] == [passes, passes]
+    first = split.outcomes[0]
+    assert (first.element_count, first.unexpected_count) == (110, sum(repeated))
+    assert all(str(v).startswith("dup") for v in first.sample) and len(first.sample) == 5
+
+
+def test_uniqueness_of_a_derived_column_in_partitions_is_refused(tmp_path: Path) -> None:
+    """Rows are split by a hash of the file's own values; a derived column's equal values
+    can come from different ones, so splitting by it is refused, naming the file."""
+    from scripts.orchestrator.gx_engine import ValuePartition
+    from scripts.orchestrator.raw_files import read_raw_table
+
+    path = tmp_path / "users.parquet"
+    duckdb.sql(f"copy (select 'u1' as user_id, '2026-10-01' as created_at) to '{path}'")
+    derived = {"created_at__age_days": {"from": "created_at", "as": "age_days"}}
+    with pytest.raises(
+        ConfigError, match=r"users\.parquet: cannot split the rows by created_at__age_days"
+    ):
+        read_raw_table(
+            path,
+            "parquet",
+            derived=derived,
+            reference_date=date(2026, 10, 31),
+            columns=["created_at__age_days"],
+            partition=ValuePartition(columns=("created_at__age_days",), index=0, count=2),
+        )
+    frame, _ = read_raw_table(
+        path,
+        "parquet",
+        reference_date=date(2026, 10, 31),
+        columns=["user_id"],
+        partition=ValuePartition(columns=("user_id",), index=0, count=1),
+    )
+    assert frame["user_id"].tolist() == ["u1"]
+
+
+def test_validated_frames_are_freed_before_the_next_is_read(gx_session: GxSession) -> None:
+    """GX's result objects hold the frame in reference cycles, so `del` alone left it for
+    the cycle collector: four 100M-row columns were held at once at L. Each column group
+    and each partition is freed before the next one is read, collector or not."""
+    import gc
+    import weakref
+
+    import pandas as pd
+
+    spec = load_raw_suites(SUITES)["users"]
+    columns = ["user_id", "account_id", "email", "created_at", "deactivated_at"]
+    frames: list[weakref.ref] = []
+    alive_at_read: list[int] = []
+
+    def read(names: list[str] | None, partition=None) -> pd.DataFrame:
+        alive_at_read.append(sum(ref() is not None for ref in frames))
+        names = names or columns
+        frame = pd.DataFrame({n: pd.array(["u1", "u2", "u2"], dtype="str") for n in names})
+        frames.append(weakref.ref(frame))
+        return frame
+
+    gc.disable()  # the automatic collector must not do the engine's work
+    try:
+        gx_session.validate_by_column(
+            spec,
+            columns=columns,
+            rows=3,
+            read=read,
+            source="memory",
+            parameters={"min_rows_from_previous_run": 0},
+            partition_rows=2,
+        )
+    finally:
+        gc.enable()
+    assert len(alive_at_read) > 3 and not any(alive_at_read)
 
 
 def test_column_groups_read_one_group_at_a_time(gx_session: GxSession) -> None:
@@ -442,7 +625,8 @@ def test_column_groups_read_one_group_at_a_time(gx_session: GxSession) -> None:
     columns = ["account_id", "rated_at", "rating", "is_override", "reason", "expires_at"]
     reads: list[list[str]] = []
 
-    def read(names: list[str] | None) -> pd.DataFrame:
+    def read(names: list[str] | None, partition=None) -> pd.DataFrame:
+        assert partition is None  # 3 rows: not split
         reads.append(list(names or []))
         values = {
             "account_id": ["a1", "a2", "a2"],

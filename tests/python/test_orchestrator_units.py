@@ -579,6 +579,19 @@ def test_uniqueness_of_a_derived_column_in_partitions_is_refused(tmp_path: Path)
     assert frame["user_id"].tolist() == ["u1"]
 
 
+def _validate_three_rows(gx_session: GxSession, spec, columns: list[str], read, **options):
+    """A raw suite validated a column group at a time on a 3-row table `read` serves."""
+    return gx_session.validate_by_column(
+        spec,
+        columns=columns,
+        rows=3,
+        read=read,
+        source="memory",
+        parameters={"min_rows_from_previous_run": 0},
+        **options,
+    )
+
+
 def test_validated_frames_are_freed_before_the_next_is_read(gx_session: GxSession) -> None:
     """GX's result objects hold the frame in reference cycles, so `del` alone left it for
     the cycle collector: four 100M-row columns were held at once at L. Each column group
@@ -602,15 +615,7 @@ def test_validated_frames_are_freed_before_the_next_is_read(gx_session: GxSessio
 
     gc.disable()  # the automatic collector must not do the engine's work
     try:
-        gx_session.validate_by_column(
-            spec,
-            columns=columns,
-            rows=3,
-            read=read,
-            source="memory",
-            parameters={"min_rows_from_previous_run": 0},
-            partition_rows=2,
-        )
+        _validate_three_rows(gx_session, spec, columns, read, partition_rows=2)
     finally:
         gc.enable()
     assert len(alive_at_read) > 3 and not any(alive_at_read)
@@ -638,14 +643,7 @@ def test_column_groups_read_one_group_at_a_time(gx_session: GxSession) -> None:
         }
         return pd.DataFrame({n: pd.array(values[n], dtype="str") for n in names or []})
 
-    outcome = gx_session.validate_by_column(
-        spec,
-        columns=columns,
-        rows=3,
-        read=read,
-        source="memory",
-        parameters={"min_rows_from_previous_run": 0},
-    )
+    outcome = _validate_three_rows(gx_session, spec, columns, read)
     assert all(len(names) <= 2 for names in reads) and ["account_id", "rated_at"] in reads
     assert len(reads) == len({tuple(n) for n in reads})  # each group read once
     by_type = {(o.expectation, tuple(o.columns)): o for o in outcome.outcomes}

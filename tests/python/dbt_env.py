@@ -86,13 +86,24 @@ def copy_staging_project(source: Path, target: Path, *folders: str) -> Path:
     return target
 
 
-def not_null_constraints(database: Path | str) -> set[tuple[str, str]]:
-    """(table, column) of every NOT NULL constraint in the main schema of a DuckDB file."""
+def _constraints(database: Path | str, constraint_type: str) -> list[tuple[str, list[str]]]:
+    """(table, columns) of each constraint of a type in the main schema of a DuckDB file."""
     import duckdb
 
     with duckdb.connect(str(database), read_only=True) as connection:
-        rows = connection.execute(
+        return connection.execute(
             "select table_name, constraint_column_names from duckdb_constraints()"
-            " where schema_name = 'main' and constraint_type = 'NOT NULL'"
+            " where schema_name = 'main' and constraint_type = ?",
+            [constraint_type],
         ).fetchall()
+
+
+def not_null_constraints(database: Path | str) -> set[tuple[str, str]]:
+    """(table, column) of every NOT NULL constraint in the main schema of a DuckDB file."""
+    rows = _constraints(database, "NOT NULL")
     return {(table, column) for table, columns in rows for column in columns}
+
+
+def primary_keys(database: Path | str) -> dict[str, set[str]]:
+    """Each table's primary key columns, in the main schema of a DuckDB file."""
+    return {table: set(columns) for table, columns in _constraints(database, "PRIMARY KEY")}

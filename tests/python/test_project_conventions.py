@@ -1,7 +1,7 @@
 """The project's house rules, checked on dbt's manifest the way dbt-project-evaluator would:
 every resource documented, every model's grain tested, names matching their layer, sources
 read only by staging, and public marts under enforced contracts whose grain columns are
-declared not null.
+declared not null (and, for the marts rebuilt as tables, a primary key).
 
 With CUSTOMER_HEALTH_TEST_WAREHOUSE pointing at a built warehouse (`make test` sets it),
 the documented columns are also compared with the columns the models really have.
@@ -20,7 +20,7 @@ import duckdb
 import pytest
 import yaml
 
-from tests.python.dbt_env import dbt_env, not_null_constraints
+from tests.python.dbt_env import dbt_env, not_null_constraints, primary_keys
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 DBT = Path(sys.executable).parent / "dbt"
@@ -207,6 +207,35 @@ def test_mart_keys_are_not_null_in_the_contract(manifest: dict[str, Any]) -> Non
 def test_declared_not_null_columns_are_enforced_by_the_tables(manifest: dict[str, Any]) -> None:
     enforced = not_null_constraints(built_warehouse())
     assert declared_not_null(manifest) <= enforced, sorted(declared_not_null(manifest) - enforced)
+
+
+def declared_primary_keys(manifest: dict[str, Any]) -> dict[str, set[str]]:
+    return {
+        model["name"]: set(constraint["columns"])
+        for model in project_nodes(manifest, "model")
+        for constraint in model.get("constraints", [])
+        if constraint["type"] == "primary_key"
+    }
+
+
+def test_table_marts_declare_their_grain_as_primary_key(manifest: dict[str, Any]) -> None:
+    """The marts rebuilt as tables each run carry their grain as the contract's primary key
+    (for BI tools and the catalog). The incremental history marts do not (DECISIONLOG)."""
+    grain = mart_grain_columns(manifest)
+    tables = {
+        model["name"]
+        for model in project_nodes(manifest, "model")
+        if model["name"] in grain and model["config"]["materialized"] == "table"
+    }
+    assert tables >= {"dim_accounts", "fct_health_scores"}
+    assert declared_primary_keys(manifest) == {name: grain[name] for name in tables}
+
+
+def test_declared_primary_keys_are_enforced_by_the_tables(manifest: dict[str, Any]) -> None:
+    declared = declared_primary_keys(manifest)
+    assert declared
+    enforced = primary_keys(built_warehouse())
+    assert {name: enforced.get(name) for name in declared} == declared
 
 
 def test_documented_columns_match_the_built_models(manifest: dict[str, Any]) -> None:

@@ -47,6 +47,11 @@ VALUE_PARTITIONED_EXPECTATIONS = frozenset(
 VALUE_PARTITION_ROWS = 8_000_000
 
 
+def value_partitions(rows: int, partition_rows: int) -> int:
+    """How many partitions a table's uniqueness checks run on (1: not split)."""
+    return max(1, math.ceil(rows / partition_rows))
+
+
 @dataclass(frozen=True)
 class ValuePartition:
     """The rows whose values of `columns` hash to `index` (of `count` partitions)."""
@@ -303,7 +308,7 @@ class GxSession:
         started = time.perf_counter()
         outcome = SuiteOutcome(suite=spec.name, source=source, rows=rows)
         runnable = _runnable(spec, set(columns), outcome)
-        partitions = max(1, math.ceil(rows / partition_rows))
+        partitions = value_partitions(rows, partition_rows)
         groups: dict[tuple[str, tuple[str, ...]], list[dict]] = {}
         for config in runnable:
             named = tuple(dict.fromkeys(expectation_columns(config.get("kwargs", {}))))

@@ -27,6 +27,7 @@ from scripts.orchestrator.gx_engine import (
     SuiteSpec,
     ValuePartition,
     load_suites,
+    value_partitions,
 )
 from scripts.orchestrator.logs import get_logger
 from scripts.orchestrator.raw_files import (
@@ -232,7 +233,7 @@ def _split_note(rows: int, whole_frame_max_rows: int, value_partition_rows: int)
     """How a table was split for validation, for the log line."""
     if rows <= whole_frame_max_rows:
         return ""
-    partitions = math.ceil(rows / value_partition_rows)
+    partitions = value_partitions(rows, value_partition_rows)
     if partitions == 1:
         return " (one column group at a time)"
     return f" (one column group at a time; uniqueness in {partitions} partitions)"

@@ -413,6 +413,7 @@ def _build_and_publish(run: Run) -> None:
             " without the other marts. Run once without --select.",
             step="prepare_build",
         )
+    publishing.check_room_to_build(files)
     inputs = step_locate(run)
     step_validate_raw(run, inputs)
     step_prepare(run)

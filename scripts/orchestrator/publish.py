@@ -142,11 +142,12 @@ def _kernel_copy(source: Path, target: Path) -> bool:
     return True
 
 
-def _check_room(files: WarehouseFiles, sources: list[Path]) -> None:
-    """Refuse to start a copy that the disk cannot hold, before writing a byte."""
+def _check_room(files: WarehouseFiles, sources: list[Path], reclaimable: int = 0) -> None:
+    """Refuse to start a copy that the disk cannot hold, before writing a byte.
+    `reclaimable`: bytes the run will delete before copying (a stale building file)."""
     needed = sum(path.stat().st_size for path in sources)
     free = shutil.disk_usage(files.directory).free
-    if free >= needed:
+    if free + reclaimable >= needed:
         return
     raise OrchestratorError(
         f"no room to build: the run copies {files.published.name} ({needed / 1e9:.1f} GB)"
@@ -158,6 +159,24 @@ def _check_room(files: WarehouseFiles, sources: list[Path]) -> None:
         step="prepare_build",
         exit_code=ExitCode.PUBLISH,
     )
+
+
+def _copied_files(files: WarehouseFiles) -> list[tuple[Path, Path]]:
+    """(source, target) of each file a build copies: the published file and its WAL."""
+    pairs = [(files.published, files.building)]
+    if wal(files.published).exists():
+        pairs.append((wal(files.published), wal(files.building)))
+    return pairs
+
+
+def check_room_to_build(files: WarehouseFiles) -> None:
+    """Refuse a run whose copy of the warehouse cannot fit, before it validates anything
+    (minutes at L); prepare_building checks again when it copies."""
+    if not files.published.exists():
+        return
+    stale = [path for path in (files.building, wal(files.building)) if path.exists()]
+    reclaimable = sum(path.stat().st_size for path in stale)
+    _check_room(files, [source for source, _ in _copied_files(files)], reclaimable)
 
 
 def prepare_building(files: WarehouseFiles) -> bool:
@@ -173,9 +192,7 @@ def prepare_building(files: WarehouseFiles) -> bool:
             _remove(stale)
     if not files.published.exists():
         return False
-    pairs = [(files.published, files.building)]
-    if wal(files.published).exists():
-        pairs.append((wal(files.published), wal(files.building)))
+    pairs = _copied_files(files)
     _check_room(files, [source for source, _ in pairs])
     try:
         for source, target in pairs:

@@ -830,6 +830,36 @@ def test_prepare_refuses_a_copy_the_disk_cannot_hold(
     assert publish.prepare_building(files) is True  # exactly enough room
 
 
+def test_a_run_without_room_stops_before_validating(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The raw validation takes minutes at L (150 s before the copy was refused there):
+    a run that cannot copy the warehouse stops first, counting a stale building file,
+    which the run would delete, as room."""
+    from scripts.orchestrator import pipeline
+
+    files = _published(tmp_path, size=5_000)
+    monkeypatch.setattr(publish.shutil, "disk_usage", lambda path: _disk(free=4_000))
+    validated: list[str] = []
+    monkeypatch.setattr(pipeline, "step_validate_raw", lambda run, inputs: validated.append("raw"))
+    settings = build_settings(
+        raw_dir=str(tmp_path / "raw"),
+        warehouse=str(files.published),
+        runs_dir=str(tmp_path / "runs"),
+        need_target=False,
+    )
+    with pytest.raises(OrchestratorError, match="no room to build") as raised:
+        pipeline.run_pipeline(settings)
+    assert raised.value.exit_code == ExitCode.PUBLISH and validated == []
+    files.building.write_bytes(b"s" * 999)  # left by a crashed run
+    with pytest.raises(OrchestratorError, match="no room to build"):
+        publish.check_room_to_build(files)
+    files.building.write_bytes(b"s" * 1_000)
+    publish.check_room_to_build(files)  # 4,000 free + 1,000 to delete: exactly enough
+    files.published.unlink()
+    publish.check_room_to_build(files)  # nothing published: nothing to copy
+
+
 def test_a_failed_copy_leaves_no_partial_building_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -35,6 +35,8 @@ WARN = "warn"
 _SEVERITY = {"critical": FAIL, "warning": WARN, "info": WARN}
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
 _COLUMN_LIST_KWARGS = ("column_list",)
+# Meta key numbering the expectations of one GX run, to give its results their order.
+_POSITION = "customer_health_position"
 SAMPLE_SIZE = 5
 
 # Expectations whose rows are unexpected because of other rows (a value seen twice):
@@ -275,9 +277,9 @@ class GxSession:
         outcome = SuiteOutcome(suite=spec.name, source=source, rows=len(frame))
         runnable = _runnable(spec, set(map(str, frame.columns)), outcome)
         if runnable:
-            results = [self._run(spec, runnable, frame, parameters)]
-            outcome.gx_result = _merged_result(results)
-            _add_outcomes(outcome, runnable, results)
+            ran = [(runnable, self._run(spec, runnable, frame, parameters))]
+            outcome.gx_result = _merged_result([result for _, result in ran])
+            _add_outcomes(outcome, runnable, ran)
         outcome.seconds = round(time.perf_counter() - started, 3)
         return outcome
 
@@ -319,22 +321,23 @@ class GxSession:
             else:
                 kind = _COLUMNS
             groups.setdefault((kind, named), []).append(config)
-        results: list[Any] = []
+        ran: list[tuple[list[dict], Any]] = []
         for (kind, named), configs in groups.items():
             if kind == _BY_VALUE:
-                results.append(
-                    self._run_by_value(spec, configs, list(named), partitions, read, parameters)
+                result = self._run_by_value(
+                    spec, configs, list(named), partitions, read, parameters
                 )
-                continue
-            if kind == _SHAPE:
-                frame = _shape_frame(columns, rows)
             else:
-                frame = read(columns if kind == _WHOLE else list(named), None)
-            results.append(self._run(spec, configs, frame, parameters))
-            del frame
-            _release_frames()  # before the next group is read
-        outcome.gx_result = _merged_result(results)
-        _add_outcomes(outcome, runnable, results)
+                if kind == _SHAPE:
+                    frame = _shape_frame(columns, rows)
+                else:
+                    frame = read(columns if kind == _WHOLE else list(named), None)
+                result = self._run(spec, configs, frame, parameters)
+                del frame
+                _release_frames()  # before the next group is read
+            ran.append((configs, result))
+        outcome.gx_result = _merged_result([result for _, result in ran])
+        _add_outcomes(outcome, runnable, ran)
         outcome.seconds = round(time.perf_counter() - started, 3)
         return outcome
 
@@ -361,9 +364,15 @@ class GxSession:
     def _run(
         self, spec: SuiteSpec, configs: list[dict], frame: Any, parameters: dict | None
     ) -> Any:
-        """Run some of a suite's expectations on one frame; GX's suite validation result."""
+        """Run some of a suite's expectations on one frame; GX's suite validation result,
+        its results in the order of `configs` (GX lists the table's checks first, then
+        the columns' one column after another)."""
         self._start()
-        suite = self._gx.ExpectationSuite(name=spec.name, expectations=configs, meta=spec.meta)
+        numbered = [
+            {**config, "meta": {**(config.get("meta") or {}), _POSITION: position}}
+            for position, config in enumerate(configs)
+        ]
+        suite = self._gx.ExpectationSuite(name=spec.name, expectations=numbered, meta=spec.meta)
         if len(suite.expectations) != len(configs):
             raise ConfigError(
                 f"{spec.path}: {len(configs) - len(suite.expectations)} expectation(s)"
@@ -379,7 +388,7 @@ class GxSession:
         )
         try:
             batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-            return batch.validate(
+            validation = batch.validate(
                 suite,
                 result_format={
                     "result_format": "SUMMARY",
@@ -387,6 +396,10 @@ class GxSession:
                 },
                 expectation_parameters=parameters or {},
             )
+            validation.results.sort(key=lambda r: r.expectation_config.meta[_POSITION])
+            for result in validation.results:
+                del result.expectation_config.meta[_POSITION]
+            return validation
         finally:
             # The context keeps each data source, and the data source its last frame:
             # without this, every file and column group validated stays in memory.
@@ -534,11 +547,20 @@ def _runnable(spec: SuiteSpec, present: set[str], outcome: SuiteOutcome) -> list
     return runnable
 
 
-def _add_outcomes(outcome: SuiteOutcome, runnable: list[dict], results: list[Any]) -> None:
-    """Append the expectations' outcomes in the suite's order."""
-    order = {_key(c): i for i, c in enumerate(runnable)}
-    converted = [_convert(r) for result in results for r in result.results]
-    converted.sort(key=lambda pair: order.get(pair[0], len(order)))
+def _add_outcomes(
+    outcome: SuiteOutcome, runnable: list[dict], ran: list[tuple[list[dict], Any]]
+) -> None:
+    """Append the expectations' outcomes in the suite's order. Each validation result
+    lists its expectations in the order of the configs it ran (`ran`: those configs
+    and the result, see `_run`); GX's own copy of a config is no key to the suite's,
+    since it gives `7` back as `7.0` and a `$PARAMETER` as its value."""
+    position = {id(config): index for index, config in enumerate(runnable)}
+    converted = [
+        (position[id(config)], _convert(result))
+        for configs, validation in ran
+        for config, result in zip(configs, validation.results, strict=True)
+    ]
+    converted.sort(key=lambda pair: pair[0])
     outcome.outcomes.extend(o for _, o in converted)
 
 
@@ -562,16 +584,12 @@ def _merged_result(results: list[Any]) -> dict:
     return merged
 
 
-def _key(config: dict) -> str:
-    return json.dumps([config["type"], config.get("kwargs", {})], sort_keys=True, default=str)
-
-
 def _notes(config: dict) -> str:
     notes = config.get("notes") or config.get("meta", {}).get("notes") or ""
     return " ".join(notes) if isinstance(notes, list) else str(notes)
 
 
-def _convert(result: Any) -> tuple[str, ExpectationOutcome]:
+def _convert(result: Any) -> ExpectationOutcome:
     config = result.expectation_config
     kwargs = {
         k: v
@@ -607,8 +625,7 @@ def _convert(result: Any) -> tuple[str, ExpectationOutcome]:
     mismatched = (details.get("details") or {}).get("mismatched")
     if mismatched and not result.success:
         outcome.message = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in mismatched.items())
-    original = {"type": config.type, "kwargs": kwargs}
-    return _key(original), outcome
+    return outcome
 
 
 def _round(value: Any) -> float | None:

@@ -549,6 +549,43 @@ def test_uniqueness_in_partitions_adds_up_as_gx_counts(
     assert all(str(v).startswith("dup") for v in first.sample) and len(first.sample) == 5
 
 
+def test_outcomes_keep_the_suites_order(gx_session: GxSession) -> None:
+    """Outcomes are listed in the suite's order, whole or by column group, also for a
+    bound GX gives back changed (`7` as `7.0`, a `$PARAMETER` as its value): matched by
+    their config as GX returns it, those went to the end of the report."""
+    import pandas as pd
+
+    from scripts.orchestrator.gx_engine import SuiteSpec
+
+    frame = pd.DataFrame({"n": [1.0, 2.0, 3.0], "s": pd.array(["a", "b", None], dtype="str")})
+    spec = SuiteSpec(
+        name="order",
+        path=Path("order.json"),
+        expectations=(
+            {"type": "expect_column_max_to_be_between", "kwargs": {"column": "n", "max_value": 7}},
+            {
+                "type": "expect_column_min_to_be_between",
+                "kwargs": {"column": "n", "min_value": {"$PARAMETER": "least"}},
+            },
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "s"}},
+            {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}},
+        ),
+        meta={},
+    )
+    expected = [c["type"] for c in spec.expectations]
+    whole = gx_session.validate(spec, frame, source="memory", parameters={"least": 0})
+    grouped = gx_session.validate_by_column(
+        spec,
+        columns=["n", "s"],
+        rows=3,
+        read=lambda names, partition=None: frame[names or ["n", "s"]],
+        source="memory",
+        parameters={"least": 0},
+    )
+    for outcome in (whole, grouped):
+        assert [o.expectation for o in outcome.outcomes] == expected
+
+
 def test_uniqueness_of_a_derived_column_in_partitions_is_refused(tmp_path: Path) -> None:
     """Rows are split by a hash of the file's own values; a derived column's equal values
     can come from different ones, so splitting by it is refused, naming the file."""

@@ -20,7 +20,7 @@ import os
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +47,43 @@ VALUE_PARTITIONED_EXPECTATIONS = frozenset(
     {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
 )
 VALUE_PARTITION_ROWS = 8_000_000
+
+# Expectations that judge each row on its own: on consecutive chunks of a table's rows
+# their counts add up to the table's, so a big table's column is checked a chunk at a
+# time instead of held whole (ROW_CHUNKED_EXPECTATIONS).
+ROW_WISE_EXPECTATIONS = frozenset(
+    {
+        "expect_column_values_to_not_be_null",
+        "expect_column_values_to_be_null",
+        "expect_column_values_to_be_in_set",
+        "expect_column_values_to_not_be_in_set",
+        "expect_column_values_to_be_between",
+        "expect_column_values_to_match_regex",
+        "expect_column_values_to_not_match_regex",
+        "expect_column_values_to_match_regex_list",
+        "expect_column_values_to_not_match_regex_list",
+        "expect_column_values_to_match_like_pattern",
+        "expect_column_values_to_not_match_like_pattern",
+        "expect_column_value_lengths_to_be_between",
+        "expect_column_value_lengths_to_equal",
+        "expect_column_values_to_match_strftime_format",
+        "expect_column_values_to_be_dateutil_parseable",
+        "expect_column_values_to_be_json_parseable",
+    }
+)
+# Checks of a column's dtype: the same in every chunk of a text column (pandas' string
+# dtype), not of a typed one (int64 in a chunk without nulls, Int64 with).
+TYPE_EXPECTATIONS = frozenset(
+    {"expect_column_values_to_be_of_type", "expect_column_values_to_be_in_type_list"}
+)
+# Checks of a column's least or greatest value: the least of the chunks' least values.
+EXTREME_EXPECTATIONS = {
+    "expect_column_min_to_be_between": min,
+    "expect_column_max_to_be_between": max,
+}
+ROW_CHUNKED_EXPECTATIONS = (
+    ROW_WISE_EXPECTATIONS | TYPE_EXPECTATIONS | frozenset(EXTREME_EXPECTATIONS)
+)
 
 
 def value_partitions(rows: int, partition_rows: int) -> int:
@@ -293,6 +330,8 @@ class GxSession:
         source: str,
         parameters: dict | None = None,
         partition_rows: int = VALUE_PARTITION_ROWS,
+        read_chunks: Callable[[list[str], int], Iterable[Any]] | None = None,
+        text_columns: frozenset[str] = frozenset(),
     ) -> SuiteOutcome:
         """Validate a table one column group at a time, for tables too big to hold whole.
 
@@ -305,7 +344,11 @@ class GxSession:
         any other expectation that names no column gets the whole table. On a table of
         more than `partition_rows` rows, the expectations that compare rows with each
         other (VALUE_PARTITIONED_EXPECTATIONS) are run on partitions of about that many
-        rows, split by their columns' values, and their counts added up.
+        rows, split by their columns' values, and their counts added up. With
+        `read_chunks(names, rows)` (frames of those columns, consecutive chunks of about
+        that many rows), the ROW_CHUNKED_EXPECTATIONS of such a table are run a chunk at
+        a time and their results added up, so no whole column is held; a type check only
+        on `text_columns`, whose dtype is the same in every chunk.
         """
         started = time.perf_counter()
         outcome = SuiteOutcome(suite=spec.name, source=source, rows=rows)
@@ -318,6 +361,8 @@ class GxSession:
                 kind = _SHAPE if config["type"] in SHAPE_EXPECTATIONS else _WHOLE
             elif partitions > 1 and config["type"] in VALUE_PARTITIONED_EXPECTATIONS:
                 kind = _BY_VALUE
+            elif partitions > 1 and read_chunks and _chunkable(config, named, text_columns):
+                kind = _IN_CHUNKS
             else:
                 kind = _COLUMNS
             groups.setdefault((kind, named), []).append(config)
@@ -327,6 +372,9 @@ class GxSession:
                 result = self._run_by_value(
                     spec, configs, list(named), partitions, read, parameters
                 )
+            elif kind == _IN_CHUNKS and read_chunks:
+                chunks = read_chunks(list(named), partition_rows)
+                result = self._run_in_chunks(spec, configs, chunks, parameters)
             else:
                 if kind == _SHAPE:
                     frame = _shape_frame(columns, rows)
@@ -359,7 +407,33 @@ class GxSession:
             parts.append(self._run(spec, configs, frame, parameters))
             del frame
             _release_frames()
-        return _added_up(parts, parameters or {})
+        return _added_up(parts, parameters or {}, "value_partitions")
+
+    def _run_in_chunks(
+        self, spec: SuiteSpec, configs: list[dict], chunks: Iterable[Any], parameters: dict | None
+    ) -> Any:
+        """Run ROW_CHUNKED_EXPECTATIONS on consecutive chunks of the rows, one chunk in
+        memory at a time, and add their results up. A min or max check is then run
+        again, by GX, on the chunks' extremes: GX's own comparison with its bounds."""
+        parts = []
+        for frame in chunks:
+            parts.append(self._run(spec, configs, frame, parameters))
+            del frame
+            _release_frames()
+        # Results come in the order of their configs, in every part and in `again`.
+        positions = [i for i, c in enumerate(configs) if c["type"] in EXTREME_EXPECTATIONS]
+        extremes = [configs[i] for i in positions]
+        # Before _added_up, which turns the first part's results into the table's.
+        frame = _extremes_frame(extremes, positions, parts) if extremes else None
+        merged = _added_up(parts, parameters or {}, "row_chunks")
+        if frame is not None:
+            again = self._run(spec, extremes, frame, parameters)
+            for position, redone in zip(positions, again.results, strict=True):
+                if not _raised(merged.results[position]):
+                    redone.meta = merged.results[position].meta
+                    merged.results[position] = redone
+            _restate(merged)
+        return merged
 
     def _run(
         self, spec: SuiteSpec, configs: list[dict], frame: Any, parameters: dict | None
@@ -421,27 +495,71 @@ _SHAPE = "shape"
 _WHOLE = "whole"
 _COLUMNS = "columns"
 _BY_VALUE = "by_value"
+_IN_CHUNKS = "in_chunks"
 
 
-def _added_up(parts: list[Any], parameters: dict) -> Any:
-    """GX's results on each partition of the rows, as one result on the whole table.
+def _chunkable(config: dict, named: tuple[str, ...], text_columns: frozenset[str]) -> bool:
+    """Whether an expectation's result on a table follows from its results on chunks."""
+    if config["type"] in TYPE_EXPECTATIONS:
+        return set(named) <= text_columns
+    return config["type"] in ROW_CHUNKED_EXPECTATIONS
 
-    Each partition's counts of rows, missing and unexpected values are added up and the
-    expectation's `mostly` applied to the sums, as GX's map expectations do on one frame;
-    the sample is the first partitions' unexpected values. A partition whose expectation
-    raised an error stands for the whole. Returns the first partition's result, updated.
+
+def _added_up(parts: list[Any], parameters: dict, label: str) -> Any:
+    """GX's results on each part of the rows (partitions or chunks), as one result on
+    the whole table; `label` records in each result's meta how many parts there were.
+
+    A map expectation's counts of rows, missing and unexpected values are added up and
+    its `mostly` applied to the sums, as GX does on one frame; the sample is the first
+    parts' unexpected values. A check with no counts (a dtype: the same in every part)
+    passes if it passes on every part. A part whose expectation raised an error stands
+    for the whole. Returns the first part's result, updated.
     """
     merged = parts[0]
     for position, result in enumerate(merged.results):
         same = [part.results[position] for part in parts]
-        errors = [r for r in same if (r.exception_info or {}).get("raised_exception")]
+        errors = [r for r in same if _raised(r)]
         if errors:
             merged.results[position] = errors[0]
             continue
-        kwargs = dict(result.expectation_config.kwargs)
-        mostly = _parameter_value(kwargs.get("mostly", 1.0), parameters)
-        result.success, result.result = _added_up_counts([r.result for r in same], mostly)
-        result.meta = {**(result.meta or {}), "value_partitions": len(parts)}
+        if "unexpected_count" in (result.result or {}):
+            kwargs = dict(result.expectation_config.kwargs)
+            mostly = _parameter_value(kwargs.get("mostly", 1.0), parameters)
+            result.success, result.result = _added_up_counts([r.result for r in same], mostly)
+        else:
+            failed = [r for r in same if not r.success]
+            if failed:
+                merged.results[position] = result = failed[0]
+        result.meta = {**(result.meta or {}), label: len(parts)}
+    _restate(merged)
+    return merged
+
+
+def _raised(result: Any) -> bool:
+    return bool((result.exception_info or {}).get("raised_exception"))
+
+
+def _extremes_frame(extremes: list[dict], positions: list[int], parts: list[Any]) -> Any:
+    """For min and max checks (the configs at `positions`), a frame whose column holds
+    the extreme each check found over all parts (a part without values has none), so
+    GX sees the table's least and greatest values."""
+    import pandas as pd
+
+    found: dict[str, list[Any]] = {}
+    for config, position in zip(extremes, positions, strict=True):
+        observed = [part.results[position].result.get("observed_value") for part in parts]
+        values = [v for v in observed if v is not None and not pd.isna(v)]
+        found.setdefault(str(config["kwargs"]["column"]), []).append(
+            EXTREME_EXPECTATIONS[config["type"]](values) if values else None
+        )
+    rows = max(len(values) for values in found.values())
+    return pd.DataFrame(
+        {column: values + values[-1:] * (rows - len(values)) for column, values in found.items()}
+    )
+
+
+def _restate(merged: Any) -> None:
+    """Recount a validation result's statistics after its results were replaced."""
     successful = sum(1 for r in merged.results if r.success)
     evaluated = len(merged.results)
     merged.success = successful == evaluated
@@ -452,7 +570,6 @@ def _added_up(parts: list[Any], parameters: dict) -> Any:
         "unsuccessful_expectations": evaluated - successful,
         "success_percent": 100.0 * successful / evaluated if evaluated else None,
     }
-    return merged
 
 
 def _parameter_value(value: Any, parameters: dict) -> Any:

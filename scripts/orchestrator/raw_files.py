@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -249,44 +250,119 @@ def read_raw_table(
 
     con = duckdb.connect()
     try:
-        # DuckDB 2.0 pushes `try_cast(column as double)` into the CSV reader as the
-        # column's type, and the reader then fails on the first bad value instead of
-        # giving null (duckdb/duckdb#23818, open). It does so when the derived columns
-        # are all casts: a suite deriving one number made its file "unreadable".
-        con.execute("set disabled_optimizers = 'type_pushdown'")
-        reader = reader_sql(path, fmt)
-        relation = con.sql(f"select * from {reader}")
-        types = _column_types(relation)
+        reader, types = _open_reader(con, path, fmt)
         if partition is not None:
             reader = _partition_reader(path, reader, partition, types)
-        wanted = set(types) | set(derived or {}) if columns is None else set(columns)
-        texts = [name for name, kind in types.items() if kind == "VARCHAR" and name in wanted]
-        others = [f'"{name}"' for name in types if name not in texts and name in wanted]
-        ref = f"date {_quote(reference_date.isoformat())}"
-        for name, spec in (derived or {}).items():
-            source, kind = spec.get("from"), spec.get("as")
-            if kind not in _DERIVED_SQL:
-                raise ConfigError(
-                    f"derived column '{name}': kind '{kind}' is not one of"
-                    f" {', '.join(_DERIVED_SQL)}"
-                )
-            if source in types and name in wanted:
-                expression = derived_sql(kind, f'"{source}"', ref)
-                others.append(f'{expression} as "{name}"')
+        texts, others = _selected(types, derived, columns, reference_date)
         # Two scans in the file's order (a fresh connection keeps insertion order).
-        frame = _text_frame(con, reader, texts)
+        quoted = ", ".join(f'"{name}"' for name in texts)
+        frame = _text_frame(con.sql(f"select {quoted} from {reader}")) if texts else None
         if others:
-            rest = con.sql(f"select {', '.join(others)} from {reader}").df()
+            rest = con.sql(f"select {', '.join(others.values())} from {reader}").df()
             frame = rest if frame is None else frame.join(rest)
         if frame is None:  # a file without columns: nothing to convert
-            frame = relation.df()
+            frame = con.sql(f"select * from {reader}").df()
     finally:
         con.close()
+    return _in_file_order(frame, types), types
+
+
+def read_raw_chunks(
+    path: Path,
+    fmt: str,
+    *,
+    derived: dict[str, dict] | None = None,
+    reference_date: date,
+    columns: list[str],
+    chunk_rows: int,
+) -> Iterator[Any]:
+    """The frames `read_raw_table` would give for `columns`, as consecutive chunks of
+    about `chunk_rows` rows in the file's order, read in one scan: memory holds one
+    chunk, whatever the file's size. Always at least one frame (empty for no rows).
+
+    Columns convert as in `read_raw_table`, chunk by chunk: text to pandas' string
+    dtype, the others by DuckDB. So a typed column's dtype may differ between chunks
+    (int64 in a chunk without nulls, Int64 in one with), as it would between files.
+    """
+    import duckdb
+
+    con, converter = duckdb.connect(), duckdb.connect()
+    try:
+        reader, types = _open_reader(con, path, fmt)
+        texts, others = _selected(types, derived, columns, reference_date)
+        selected = [*(f'"{name}"' for name in texts), *others.values()]
+        stream = con.sql(f"select {', '.join(selected)} from {reader}").to_arrow_reader()
+        for table in _chunked(stream, chunk_rows):
+            frame = _text_frame(table.select(texts)) if texts else None
+            if others:
+                rest = converter.from_arrow(table.select(list(others))).df()
+                frame = rest if frame is None else frame.join(rest)
+            del table
+            yield _in_file_order(frame, types)
+    finally:
+        con.close()
+        converter.close()
+
+
+def _open_reader(con: Any, path: Path, fmt: str) -> tuple[str, dict[str, str]]:
+    """The file's reader SQL and the DuckDB type of each of its columns."""
+    # DuckDB 2.0 pushes `try_cast(column as double)` into the CSV reader as the
+    # column's type, and the reader then fails on the first bad value instead of
+    # giving null (duckdb/duckdb#23818, open). It does so when the derived columns
+    # are all casts: a suite deriving one number made its file "unreadable".
+    con.execute("set disabled_optimizers = 'type_pushdown'")
+    reader = reader_sql(path, fmt)
+    return reader, _column_types(con.sql(f"select * from {reader}"))
+
+
+def _selected(
+    types: dict[str, str],
+    derived: dict[str, dict] | None,
+    columns: list[str] | None,
+    reference_date: date,
+) -> tuple[list[str], dict[str, str]]:
+    """The wanted text columns, and the SQL of each other wanted column (typed file
+    columns and derived ones), by name; `columns` None wants them all."""
+    wanted = set(types) | set(derived or {}) if columns is None else set(columns)
+    texts = [name for name, kind in types.items() if kind == "VARCHAR" and name in wanted]
+    others = {name: f'"{name}"' for name in types if name not in texts and name in wanted}
+    ref = f"date {_quote(reference_date.isoformat())}"
+    for name, spec in (derived or {}).items():
+        source, kind = spec.get("from"), spec.get("as")
+        if kind not in _DERIVED_SQL:
+            raise ConfigError(
+                f"derived column '{name}': kind '{kind}' is not one of {', '.join(_DERIVED_SQL)}"
+            )
+        if source in types and name in wanted:
+            expression = derived_sql(kind, f'"{source}"', ref)
+            others[name] = f'{expression} as "{name}"'
+    return texts, others
+
+
+def _chunked(stream: Any, rows: int) -> Iterator[Any]:
+    """Arrow tables of `rows` rows (the last one fewer) from a record batch reader:
+    DuckDB's batches have a row group's rows, about 122k, whatever size is asked."""
+    import pyarrow as pa
+
+    held = pa.Table.from_batches([], schema=stream.schema)
+    chunks = 0
+    for batch in stream:
+        held = pa.concat_tables([held, pa.Table.from_batches([batch])])
+        while held.num_rows >= rows:
+            yield held.slice(0, rows)
+            held = held.slice(rows)
+            chunks += 1
+    if held.num_rows or not chunks:
+        yield held
+
+
+def _in_file_order(frame: Any, types: dict[str, str]) -> Any:
+    """The file's columns in its order, then the derived ones."""
     order = [
         *(c for c in types if c in frame.columns),
         *(c for c in frame.columns if c not in types),
     ]
-    return frame[order], types
+    return frame[order]
 
 
 def _partition_reader(
@@ -325,22 +401,20 @@ def _column_types(relation: Any) -> dict[str, str]:
     return {name: str(kind) for name, kind in zip(relation.columns, relation.types, strict=True)}
 
 
-def _text_frame(con: Any, reader: str, columns: list[str]) -> Any:
-    """The text columns as pandas' string dtype (the dtype of `astype("str")`), via Arrow.
+def _text_frame(source: Any) -> Any:
+    """Text columns (a DuckDB relation or an Arrow table) as pandas' string dtype (the
+    dtype of `astype("str")`), via Arrow.
 
     One chunk per column, as `astype` left it: with DuckDB's 88 chunks per column,
     the M events suite took 21-25 s, with one chunk 17-19 s (two runs each).
     """
-    if not columns:
-        return None
     import numpy as np
     import pandas as pd
     import pyarrow as pa
 
     text = pd.StringDtype("pyarrow", na_value=np.nan)
-    quoted = ", ".join(f'"{name}"' for name in columns)
-    table = con.sql(f"select {quoted} from {reader}").to_arrow_table().combine_chunks()
-    return table.to_pandas(
+    table = source if isinstance(source, pa.Table) else source.to_arrow_table()
+    return table.combine_chunks().to_pandas(
         types_mapper={pa.string(): text, pa.large_string(): text, pa.string_view(): text}.get,
         self_destruct=True,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -34,6 +34,7 @@ from scripts.orchestrator.raw_files import (
     RawInputs,
     csv_read_error,
     describe_raw_table,
+    read_raw_chunks,
     read_raw_table,
 )
 from scripts.orchestrator.settings import RAW_TABLES
@@ -154,6 +155,29 @@ def _column_reader(
     return read
 
 
+def _chunk_reader(
+    path: Path, fmt: str, derived: dict | None, reference: date
+) -> Callable[[list[str], int], Iterator[Any]]:
+    """Reads some columns of one raw file as consecutive chunks of its rows."""
+
+    def read_chunks(names: list[str], chunk_rows: int) -> Iterator[Any]:
+        try:
+            yield from read_raw_chunks(
+                path,
+                fmt,
+                derived=derived,
+                reference_date=reference,
+                columns=names,
+                chunk_rows=chunk_rows,
+            )
+        except ConfigError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - as in _column_reader
+            raise UnreadableRawFile(_first_line(exc)) from exc
+
+    return read_chunks
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
@@ -173,8 +197,9 @@ def validate_raw(
 
     A table of up to `whole_frame_max_rows` rows is read and validated whole; a
     bigger one one column group at a time (GxSession.validate_by_column), with the
-    same outcomes, so that memory follows the widest group, not the table; and its
-    uniqueness checks on partitions of about `value_partition_rows` rows.
+    same outcomes, so that memory follows the widest group, not the table; above
+    `value_partition_rows` rows, its row-by-row checks on consecutive chunks and its
+    uniqueness checks on partitions by value, each of about that many rows.
     """
     outcomes: list[SuiteOutcome] = []
     for table in RAW_TABLES:
@@ -210,6 +235,8 @@ def validate_raw(
                     source=str(path),
                     parameters=parameters,
                     partition_rows=value_partition_rows,
+                    read_chunks=_chunk_reader(path, inputs.fmt, derived, reference),
+                    text_columns=frozenset(n for n, kind in types.items() if kind == "VARCHAR"),
                 )
         except UnreadableRawFile as exc:
             outcomes.append(
@@ -236,4 +263,7 @@ def _split_note(rows: int, whole_frame_max_rows: int, value_partition_rows: int)
     partitions = value_partitions(rows, value_partition_rows)
     if partitions == 1:
         return " (one column group at a time)"
-    return f" (one column group at a time; uniqueness in {partitions} partitions)"
+    return (
+        f" (one column group at a time, in chunks of {value_partition_rows:,} rows;"
+        f" uniqueness in {partitions} partitions)"
+    )

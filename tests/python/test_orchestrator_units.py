@@ -442,8 +442,9 @@ def test_column_groups_give_the_whole_frame_outcomes(
     """Validated a column group at a time (as a big table is), every expectation of every
     raw suite has the outcome it has on the whole frame: on the dirty fixture (failures,
     samples, derived columns) and on demo data with a missing column and a row-count drop.
-    So do the uniqueness checks run on partitions of the rows split by value (a bigger
-    table's): the fixture's duplicated ids and null ids are in 3-4 partitions."""
+    So do the checks of a bigger table: its row-by-row, type and min checks run on
+    consecutive chunks of the rows (samples included), its uniqueness checks on
+    partitions split by value (the fixture's duplicated ids and null ids in 3-4)."""
     raw = _copy_raw(raw_dir, tmp_path)
     _rewrite(raw / "accounts.parquet", "select * exclude (plan) from t")
     fixture = ROOT / "tests" / "fixtures" / "raw_small"
@@ -463,12 +464,13 @@ def test_column_groups_give_the_whole_frame_outcomes(
             whole_frame_max_rows=0,
             value_partition_rows=partition_rows,
         )
-        split = [
-            item.get("meta", {}).get("value_partitions", 1)
-            for outcome in grouped
-            for item in outcome.gx_result["results"]
-        ]
-        assert (max(split) > 2) == (partition_rows < VALUE_PARTITION_ROWS)
+        for label in ("value_partitions", "row_chunks"):
+            split = [
+                item.get("meta", {}).get(label, 1)
+                for outcome in grouped
+                for item in outcome.gx_result["results"]
+            ]
+            assert (max(split) > 2) == (partition_rows < VALUE_PARTITION_ROWS)
         for one, other in zip(whole, grouped, strict=True):
             _same_outcomes_but_samples(other, one)
             compared += len(one.outcomes)
@@ -586,6 +588,130 @@ def test_outcomes_keep_the_suites_order(gx_session: GxSession) -> None:
         assert [o.expectation for o in outcome.outcomes] == expected
 
 
+def test_row_checks_in_chunks_add_up_as_gx_on_the_whole_column(gx_session: GxSession) -> None:
+    """On consecutive chunks, a row-by-row check's counts and `mostly`, and a min or max
+    check's bounds (strict, or a `$PARAMETER`), decide as GX does on the whole column,
+    with the whole column's sample, in the suite's order. The extremes are in the last
+    of three chunks. A type check on a column that is not text stays whole: its dtype
+    may differ between chunks."""
+    import pandas as pd
+
+    from scripts.orchestrator.gx_engine import SuiteSpec
+
+    plans = [f"p{i % 3}" for i in range(95)] + ["x1", "x2", "x3", "x4", "x5"] + [None] * 5
+    frame = pd.DataFrame(
+        {
+            "plan": pd.array(plans, dtype="str"),
+            "seats": [float(i % 50) for i in range(100)] + [-3.0, 90.0, None, 4.0, 5.0],
+        }
+    )
+    in_set = {"column": "plan", "value_set": ["p0", "p1", "p2"]}
+    spec = SuiteSpec(
+        name="chunks",
+        path=Path("chunks.json"),
+        expectations=(
+            {"type": "expect_column_values_to_be_in_set", "kwargs": {**in_set, "mostly": 0.95}},
+            {"type": "expect_column_values_to_be_in_set", "kwargs": {**in_set, "mostly": 0.96}},
+            {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "plan"}},
+            {
+                "type": "expect_column_values_to_be_of_type",
+                "kwargs": {"column": "plan", "type_": "str"},
+            },
+            {
+                "type": "expect_column_min_to_be_between",
+                "kwargs": {"column": "seats", "min_value": 0},
+            },
+            {
+                "type": "expect_column_min_to_be_between",
+                "kwargs": {"column": "seats", "min_value": -3, "strict_min": True},
+            },
+            {
+                "type": "expect_column_max_to_be_between",
+                "kwargs": {"column": "seats", "max_value": {"$PARAMETER": "most_seats"}},
+            },
+            {
+                "type": "expect_column_values_to_be_of_type",
+                "kwargs": {"column": "seats", "type_": "float"},
+            },
+        ),
+        meta={},
+    )
+    chunk_sizes: list[int] = []
+    whole_reads: list[list[str]] = []
+
+    def read(names: list[str], partition=None) -> pd.DataFrame:
+        assert partition is None
+        whole_reads.append(names)
+        return frame[names]
+
+    def read_chunks(names: list[str], rows: int):
+        for start in range(0, len(frame), rows):
+            chunk_sizes.append(len(frame[start : start + rows]))
+            yield frame[names][start : start + rows].reset_index(drop=True)
+
+    parameters = {"most_seats": 89}
+    whole = gx_session.validate(spec, frame, source="memory", parameters=parameters)
+    chunked = gx_session.validate_by_column(
+        spec,
+        columns=["plan", "seats"],
+        rows=len(frame),
+        read=read,
+        read_chunks=read_chunks,
+        text_columns=frozenset({"plan"}),
+        source="memory",
+        parameters=parameters,
+        partition_rows=40,
+    )
+    assert chunk_sizes == [40, 40, 25] * 2 and whole_reads == [["seats"]]
+    _same_outcomes_but_samples(chunked, whole)
+    assert [o.ok for o in chunked.outcomes] == [True, False, False, True, False, False, False, True]
+    assert [o.sample for o in chunked.outcomes[1:3]] == [["x1", "x2", "x3", "x4", "x5"], [None] * 5]
+    assert [o.observed_value for o in chunked.outcomes[4:7]] == [-3.0, -3.0, 90.0]
+    parameters["most_seats"] = 90
+    again = gx_session.validate_by_column(
+        spec,
+        columns=["plan", "seats"],
+        rows=len(frame),
+        read=read,
+        read_chunks=read_chunks,
+        text_columns=frozenset({"plan"}),
+        source="memory",
+        parameters=parameters,
+        partition_rows=40,
+    )
+    assert again.outcomes[6].ok
+
+
+def test_raw_chunks_are_the_raw_table_in_order(tmp_path: Path) -> None:
+    """Read in chunks, a raw file (CSV or Parquet, with a derived column) gives the frame
+    read whole, cut into chunks of exactly the rows asked, the last one shorter; a file
+    without rows gives one empty frame with the same columns."""
+    import pandas as pd
+
+    from scripts.orchestrator.raw_files import read_raw_chunks, read_raw_table
+
+    derived = {"seats__number": {"from": "seats", "as": "number"}}
+    duckdb.sql(
+        "create table t as select 'a' || i as account_id,"
+        " case when i % 7 = 0 then 'many' else cast(i as varchar) end as seats"
+        " from range(300000) r(i)"
+    )
+    for fmt in ("csv", "parquet"):
+        for name, rows in (("full", "t"), ("empty", "t where false")):
+            path = tmp_path / f"{name}.{fmt}"
+            duckdb.sql(f"copy (select * from {rows}) to '{path}'")
+            columns = ["seats", "seats__number"]
+            options = {"derived": derived, "reference_date": date(2026, 10, 31), "columns": columns}
+            whole, _ = read_raw_table(path, fmt, **options)
+            chunks = list(read_raw_chunks(path, fmt, chunk_rows=130_000, **options))
+            sizes = [len(c) for c in chunks]
+            assert sizes == ([130_000, 130_000, 40_000] if name == "full" else [0])
+            assert all(list(c.columns) == columns for c in chunks)
+            joined = pd.concat(chunks, ignore_index=True)
+            pd.testing.assert_frame_equal(joined, whole)
+    duckdb.sql("drop table t")
+
+
 def test_uniqueness_of_a_derived_column_in_partitions_is_refused(tmp_path: Path) -> None:
     """Rows are split by a hash of the file's own values; a derived column's equal values
     can come from different ones, so splitting by it is refused, naming the file."""
@@ -631,8 +757,8 @@ def _validate_three_rows(gx_session: GxSession, spec, columns: list[str], read, 
 
 def test_validated_frames_are_freed_before_the_next_is_read(gx_session: GxSession) -> None:
     """GX's result objects hold the frame in reference cycles, so `del` alone left it for
-    the cycle collector: four 100M-row columns were held at once at L. Each column group
-    and each partition is freed before the next one is read, collector or not."""
+    the cycle collector: four 100M-row columns were held at once at L. Each column group,
+    partition and chunk is freed before the next one is read, collector or not."""
     import gc
     import weakref
 
@@ -650,12 +776,18 @@ def test_validated_frames_are_freed_before_the_next_is_read(gx_session: GxSessio
         frames.append(weakref.ref(frame))
         return frame
 
+    def read_chunks(names: list[str], rows: int):
+        for _ in range(2):
+            yield read(names)
+
     gc.disable()  # the automatic collector must not do the engine's work
     try:
-        _validate_three_rows(gx_session, spec, columns, read, partition_rows=2)
+        _validate_three_rows(
+            gx_session, spec, columns, read, partition_rows=2, read_chunks=read_chunks
+        )
     finally:
         gc.enable()
-    assert len(alive_at_read) > 3 and not any(alive_at_read)
+    assert len(alive_at_read) > 6 and not any(alive_at_read)
 
 
 def test_column_groups_read_one_group_at_a_time(gx_session: GxSession) -> None:

@@ -450,10 +450,12 @@ def test_column_groups_give_the_whole_frame_outcomes(
     fixture = ROOT / "tests" / "fixtures" / "raw_small"
     compared = 0
     # The demo data in partitions of about a thousand rows: its events in 10 or so.
-    demo_partition_rows = 1_000 if value_partition_rows < VALUE_PARTITION_ROWS else None
+    demo_partition_rows = (
+        1_000 if value_partition_rows < VALUE_PARTITION_ROWS else value_partition_rows
+    )
     folders = (
         (fixture, {}, value_partition_rows),
-        (raw, {"events": 10**9}, demo_partition_rows or value_partition_rows),
+        (raw, {"events": 10**9}, demo_partition_rows),
     )
     for folder, previous, partition_rows in folders:
         whole = _validate(gx_session, folder, previous)

@@ -319,6 +319,8 @@ class GxSession:
             ran = [(runnable, self._run(spec, runnable, frame, parameters))]
             outcome.gx_result = _merged_result([result for _, result in ran])
             _add_outcomes(outcome, runnable, ran)
+            del ran
+            _release_frames()  # so that `frame` goes when its caller lets go of it
         outcome.seconds = round(time.perf_counter() - started, 3)
         return outcome
 

@@ -760,7 +760,8 @@ def _validate_three_rows(gx_session: GxSession, spec, columns: list[str], read, 
 def test_validated_frames_are_freed_before_the_next_is_read(gx_session: GxSession) -> None:
     """GX's result objects hold the frame in reference cycles, so `del` alone left it for
     the cycle collector: four 100M-row columns were held at once at L. Each column group,
-    partition and chunk is freed before the next one is read, collector or not."""
+    partition and chunk is freed before the next one is read, and a frame validated whole
+    when its owner drops it, collector or not."""
     import gc
     import weakref
 
@@ -790,6 +791,17 @@ def test_validated_frames_are_freed_before_the_next_is_read(gx_session: GxSessio
     finally:
         gc.enable()
     assert len(alive_at_read) > 6 and not any(alive_at_read)
+
+    gc.disable()  # a frame validated whole goes when its owner lets go of it
+    try:
+        frame = read(columns)
+        gx_session.validate(
+            spec, frame, source="memory", parameters={"min_rows_from_previous_run": 0}
+        )
+        del frame
+        assert frames[-1]() is None
+    finally:
+        gc.enable()
 
 
 def test_what_lives_on_is_frozen_out_of_collections(gx_session: GxSession) -> None:

@@ -405,13 +405,23 @@ class GxSession:
         """Run expectations that compare rows on `count` partitions of the rows, split by
         the values of `names`: every occurrence of a value is in the same partition, so
         the partitions' unexpected rows add up to the whole table's."""
+        frames = (
+            read(names, ValuePartition(columns=tuple(names), index=index, count=count))
+            for index in range(count)
+        )
+        parts = self._run_on_parts(spec, configs, frames, parameters)
+        return _added_up(parts, parameters or {}, "value_partitions")
+
+    def _run_on_parts(
+        self, spec: SuiteSpec, configs: list[dict], frames: Iterable[Any], parameters: dict | None
+    ) -> list[Any]:
+        """Run expectations on each frame in turn, each freed before the next is read."""
         parts = []
-        for index in range(count):
-            frame = read(names, ValuePartition(columns=tuple(names), index=index, count=count))
+        for frame in frames:
             parts.append(self._run(spec, configs, frame, parameters))
             del frame
             _release_frames()
-        return _added_up(parts, parameters or {}, "value_partitions")
+        return parts
 
     def _run_in_chunks(
         self, spec: SuiteSpec, configs: list[dict], chunks: Iterable[Any], parameters: dict | None
@@ -419,11 +429,7 @@ class GxSession:
         """Run ROW_CHUNKED_EXPECTATIONS on consecutive chunks of the rows, one chunk in
         memory at a time, and add their results up. A min or max check is then run
         again, by GX, on the chunks' extremes: GX's own comparison with its bounds."""
-        parts = []
-        for frame in chunks:
-            parts.append(self._run(spec, configs, frame, parameters))
-            del frame
-            _release_frames()
+        parts = self._run_on_parts(spec, configs, chunks, parameters)
         # Results come in the order of their configs, in every part and in `again`.
         positions = [i for i, c in enumerate(configs) if c["type"] in EXTREME_EXPECTATIONS]
         extremes = [configs[i] for i in positions]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -138,7 +139,7 @@ def _column_reader(
     or one partition of them."""
 
     def read(names: list[str] | None, partition: ValuePartition | None = None) -> Any:
-        try:
+        with _unreadable_on_error():
             return read_raw_table(
                 path,
                 fmt,
@@ -147,10 +148,6 @@ def _column_reader(
                 columns=names,
                 partition=partition,
             )[0]
-        except ConfigError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any reader error makes the file unusable
-            raise UnreadableRawFile(_first_line(exc)) from exc
 
     return read
 
@@ -161,7 +158,7 @@ def _chunk_reader(
     """Reads some columns of one raw file as consecutive chunks of its rows."""
 
     def read_chunks(names: list[str], chunk_rows: int) -> Iterator[Any]:
-        try:
+        with _unreadable_on_error():
             yield from read_raw_chunks(
                 path,
                 fmt,
@@ -170,12 +167,19 @@ def _chunk_reader(
                 columns=names,
                 chunk_rows=chunk_rows,
             )
-        except ConfigError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - as in _column_reader
-            raise UnreadableRawFile(_first_line(exc)) from exc
 
     return read_chunks
+
+
+@contextmanager
+def _unreadable_on_error() -> Iterator[None]:
+    """Any reader error makes the file unusable; a bad suite setting stays a ConfigError."""
+    try:
+        yield
+    except ConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever DuckDB or Arrow raise
+        raise UnreadableRawFile(_first_line(exc)) from exc
 
 
 def _first_line(exc: BaseException) -> str:
@@ -216,7 +220,7 @@ def validate_raw(
         try:
             try:
                 types, rows = describe_raw_table(path, inputs.fmt)
-            except Exception as exc:  # noqa: BLE001 - as in _column_reader
+            except Exception as exc:  # noqa: BLE001 - as in _unreadable_on_error
                 reason = csv_read_error(path, exc) if inputs.fmt == "csv" else _first_line(exc)
                 raise UnreadableRawFile(reason) from exc
             columns = [*types, *(n for n, d in (derived or {}).items() if d.get("from") in types)]

@@ -651,37 +651,27 @@ def test_row_checks_in_chunks_add_up_as_gx_on_the_whole_column(gx_session: GxSes
             chunk_sizes.append(len(frame[start : start + rows]))
             yield frame[names][start : start + rows].reset_index(drop=True)
 
-    parameters = {"most_seats": 89}
-    whole = gx_session.validate(spec, frame, source="memory", parameters=parameters)
-    chunked = gx_session.validate_by_column(
-        spec,
-        columns=["plan", "seats"],
-        rows=len(frame),
-        read=read,
-        read_chunks=read_chunks,
-        text_columns=frozenset({"plan"}),
-        source="memory",
-        parameters=parameters,
-        partition_rows=40,
-    )
+    def in_chunks(most_seats: int):
+        return gx_session.validate_by_column(
+            spec,
+            columns=["plan", "seats"],
+            rows=len(frame),
+            read=read,
+            read_chunks=read_chunks,
+            text_columns=frozenset({"plan"}),
+            source="memory",
+            parameters={"most_seats": most_seats},
+            partition_rows=40,
+        )
+
+    whole = gx_session.validate(spec, frame, source="memory", parameters={"most_seats": 89})
+    chunked = in_chunks(89)
     assert chunk_sizes == [40, 40, 25] * 2 and whole_reads == [["seats"]]
     _same_outcomes_but_samples(chunked, whole)
     assert [o.ok for o in chunked.outcomes] == [True, False, False, True, False, False, False, True]
     assert [o.sample for o in chunked.outcomes[1:3]] == [["x1", "x2", "x3", "x4", "x5"], [None] * 5]
     assert [o.observed_value for o in chunked.outcomes[4:7]] == [-3.0, -3.0, 90.0]
-    parameters["most_seats"] = 90
-    again = gx_session.validate_by_column(
-        spec,
-        columns=["plan", "seats"],
-        rows=len(frame),
-        read=read,
-        read_chunks=read_chunks,
-        text_columns=frozenset({"plan"}),
-        source="memory",
-        parameters=parameters,
-        partition_rows=40,
-    )
-    assert again.outcomes[6].ok
+    assert in_chunks(90).outcomes[6].ok
 
 
 def test_raw_chunks_are_the_raw_table_in_order(tmp_path: Path) -> None:
@@ -712,6 +702,16 @@ def test_raw_chunks_are_the_raw_table_in_order(tmp_path: Path) -> None:
             joined = pd.concat(chunks, ignore_index=True)
             pd.testing.assert_frame_equal(joined, whole)
     duckdb.sql("drop table t")
+
+
+def test_a_file_unreadable_in_chunks_is_unreadable(tmp_path: Path) -> None:
+    """A reader error met while reading chunks (here: the file went away after it was
+    described) is the file's problem, reported as unreadable, not a stack trace."""
+    from scripts.orchestrator.raw_validation import UnreadableRawFile, _chunk_reader
+
+    read_chunks = _chunk_reader(tmp_path / "events.parquet", "parquet", None, date(2026, 10, 31))
+    with pytest.raises(UnreadableRawFile, match="events.parquet"):
+        next(iter(read_chunks(["event_id"], 10)))
 
 
 def test_uniqueness_of_a_derived_column_in_partitions_is_refused(tmp_path: Path) -> None:

@@ -683,7 +683,8 @@ def test_raw_chunks_are_the_raw_table_in_order(tmp_path: Path) -> None:
     from scripts.orchestrator.raw_files import read_raw_chunks, read_raw_table
 
     derived = {"seats__number": {"from": "seats", "as": "number"}}
-    duckdb.sql(
+    con = duckdb.connect()  # its own: the table goes with it
+    con.sql(
         "create table t as select 'a' || i as account_id,"
         " case when i % 7 = 0 then 'many' else cast(i as varchar) end as seats"
         " from range(300000) r(i)"
@@ -691,7 +692,7 @@ def test_raw_chunks_are_the_raw_table_in_order(tmp_path: Path) -> None:
     for fmt in ("csv", "parquet"):
         for name, rows in (("full", "t"), ("empty", "t where false")):
             path = tmp_path / f"{name}.{fmt}"
-            duckdb.sql(f"copy (select * from {rows}) to '{path}'")
+            con.sql(f"copy (select * from {rows}) to '{path}'")
             columns = ["seats", "seats__number"]
             options = {"derived": derived, "reference_date": date(2026, 10, 31), "columns": columns}
             whole, _ = read_raw_table(path, fmt, **options)
@@ -701,7 +702,7 @@ def test_raw_chunks_are_the_raw_table_in_order(tmp_path: Path) -> None:
             assert all(list(c.columns) == columns for c in chunks)
             joined = pd.concat(chunks, ignore_index=True)
             pd.testing.assert_frame_equal(joined, whole)
-    duckdb.sql("drop table t")
+    con.close()
 
 
 def test_a_file_unreadable_in_chunks_is_unreadable(tmp_path: Path) -> None:

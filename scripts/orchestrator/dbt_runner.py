@@ -102,8 +102,8 @@ def dbt_environment(settings: Settings, database: Path, raw_format: str) -> dict
         ENV_RAW_FORMAT: raw_format,
         "DO_NOT_TRACK": "1",
     }
-    if not os.environ.get(ENV_DUCKDB_TMP):
-        env[ENV_DUCKDB_TMP] = str(settings.warehouse.directory / "tmp")
+    if settings.duckdb_tmp is not None:
+        env[ENV_DUCKDB_TMP] = str(settings.duckdb_tmp)
     return env
 
 

@@ -209,6 +209,7 @@ def step_validate_raw(run: Run, inputs: RawInputs) -> None:
             inputs,
             reference=reference,
             previous_rows=previous_raw_rows(run.settings.runs_dir),
+            scratch_dir=run.settings.duckdb_tmp,
         )
         raw_rows = dict(zip(RAW_TABLES, (s.rows for s in outcomes), strict=True))
         extra = {

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 import math
+import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from scripts.orchestrator.errors import ConfigError
+from scripts.orchestrator.errors import ConfigError, OrchestratorError
 from scripts.orchestrator.gx_engine import (
     FAIL,
     VALUE_PARTITION_ROWS,
@@ -33,12 +34,15 @@ from scripts.orchestrator.gx_engine import (
 from scripts.orchestrator.logs import get_logger
 from scripts.orchestrator.raw_files import (
     RawInputs,
+    ValueSplit,
     csv_read_error,
     describe_raw_table,
     read_raw_chunks,
     read_raw_table,
+    read_value_partition,
+    split_by_value,
 )
-from scripts.orchestrator.settings import RAW_TABLES
+from scripts.orchestrator.settings import ENV_DUCKDB_TMP, RAW_TABLES
 
 log = get_logger("raw")
 
@@ -132,24 +136,68 @@ class UnreadableRawFile(Exception):
     """A raw file DuckDB cannot read; the message is the reader's first line."""
 
 
+@contextmanager
 def _column_reader(
-    path: Path, fmt: str, derived: dict | None, reference: date
-) -> Callable[[list[str] | None, ValuePartition | None], Any]:
+    path: Path, fmt: str, derived: dict | None, reference: date, scratch: Path | None
+) -> Iterator[Callable[[list[str] | None, ValuePartition | None], Any]]:
     """Reads some columns of one raw file (file or derived ones; None: all), all rows
-    or one partition of them."""
+    or one partition of them. The first read of a partitioning writes the file's
+    partitions under a new folder in `scratch` (None: the system's temporary folder),
+    read from there after; the folder is deleted when the block ends."""
+    with ExitStack() as cleanup:
+        splits: dict[tuple[tuple[str, ...], int], ValueSplit] = {}
 
-    def read(names: list[str] | None, partition: ValuePartition | None = None) -> Any:
-        with _unreadable_on_error():
-            return read_raw_table(
-                path,
-                fmt,
-                derived=derived,
-                reference_date=reference,
-                columns=names,
-                partition=partition,
-            )[0]
+        def read(names: list[str] | None, partition: ValuePartition | None = None) -> Any:
+            if partition is None:
+                with _unreadable_on_error():
+                    return read_raw_table(
+                        path, fmt, derived=derived, reference_date=reference, columns=names
+                    )[0]
+            key = (partition.columns, partition.count)
+            if key not in splits:
+                folder = cleanup.enter_context(_scratch_folder(scratch, path))
+                splits[key] = _split(path, fmt, partition, folder)
+            with _unreadable_on_error():  # the partition's columns, as `names` are
+                return read_value_partition(splits[key], partition.index)
 
-    return read
+        yield read
+
+
+@contextmanager
+def _scratch_folder(scratch: Path | None, path: Path) -> Iterator[Path]:
+    """A new, empty folder for one file's partitions, deleted with what it holds."""
+    try:
+        if scratch is not None:
+            scratch.mkdir(parents=True, exist_ok=True)
+        context = tempfile.TemporaryDirectory(prefix=f"{path.stem}_by_value_", dir=scratch)
+    except OSError as exc:
+        raise _no_room_to_split(path, scratch, exc) from exc
+    with context as folder:
+        yield Path(folder)
+
+
+def _split(path: Path, fmt: str, partition: ValuePartition, folder: Path) -> ValueSplit:
+    """The file's partitions, written under `folder`; a write that fails there (a full
+    disk) stops the run, naming the folder; a read that fails makes the file unreadable."""
+    target = folder / "partitions"
+    try:
+        return split_by_value(path, fmt, partition.columns, partition.count, target)
+    except ConfigError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever DuckDB raises
+        if str(folder) in str(exc):
+            raise _no_room_to_split(path, folder.parent, exc) from exc
+        raise UnreadableRawFile(_first_line(exc)) from exc
+
+
+def _no_room_to_split(path: Path, folder: Path | None, exc: BaseException) -> OrchestratorError:
+    where = folder or Path(tempfile.gettempdir())
+    return OrchestratorError(
+        f"could not write {path.name}'s partitions for its uniqueness checks under {where}:"
+        f" {_first_line(exc)}. They take about the size of the checked columns (0.5 GB for"
+        f" 100M event ids); point ${ENV_DUCKDB_TMP} at a folder on a disk with room",
+        step="validate_raw",
+    )
 
 
 def _chunk_reader(
@@ -196,6 +244,7 @@ def validate_raw(
     previous_rows: dict[str, int],
     whole_frame_max_rows: int = WHOLE_FRAME_MAX_ROWS,
     value_partition_rows: int = VALUE_PARTITION_ROWS,
+    scratch_dir: Path | None = None,
 ) -> list[SuiteOutcome]:
     """Validate every raw table; a missing or unreadable file is a failure too.
 
@@ -203,7 +252,9 @@ def validate_raw(
     bigger one one column group at a time (GxSession.validate_by_column), with the
     same outcomes, so that memory follows the widest group, not the table; above
     `value_partition_rows` rows, its row-by-row checks on consecutive chunks and its
-    uniqueness checks on partitions by value, each of about that many rows.
+    uniqueness checks on partitions by value, each of about that many rows. Those
+    partitions are written once under `scratch_dir` (None: the system's temporary
+    folder) and deleted when the file is validated.
     """
     outcomes: list[SuiteOutcome] = []
     for table in RAW_TABLES:
@@ -227,21 +278,21 @@ def validate_raw(
             spec = with_derived_columns_allowed(spec, columns)
             ratio = float(spec.options.get("previous_run_min_ratio", 0.5))
             parameters = {PREVIOUS_ROWS_PARAMETER: math.floor(previous_rows.get(table, 0) * ratio)}
-            read = _column_reader(path, inputs.fmt, derived, reference)
-            if rows <= whole_frame_max_rows:
-                outcome = gx.validate(spec, read(None), source=str(path), parameters=parameters)
-            else:
-                outcome = gx.validate_by_column(
-                    spec,
-                    columns=columns,
-                    rows=rows,
-                    read=read,
-                    source=str(path),
-                    parameters=parameters,
-                    partition_rows=value_partition_rows,
-                    read_chunks=_chunk_reader(path, inputs.fmt, derived, reference),
-                    text_columns=frozenset(n for n, kind in types.items() if kind == "VARCHAR"),
-                )
+            with _column_reader(path, inputs.fmt, derived, reference, scratch_dir) as read:
+                if rows <= whole_frame_max_rows:
+                    outcome = gx.validate(spec, read(None), source=str(path), parameters=parameters)
+                else:
+                    outcome = gx.validate_by_column(
+                        spec,
+                        columns=columns,
+                        rows=rows,
+                        read=read,
+                        source=str(path),
+                        parameters=parameters,
+                        partition_rows=value_partition_rows,
+                        read_chunks=_chunk_reader(path, inputs.fmt, derived, reference),
+                        text_columns=frozenset(n for n, kind in types.items() if kind == "VARCHAR"),
+                    )
         except UnreadableRawFile as exc:
             outcomes.append(
                 _file_problem(spec, table, str(path), "file_readable", f"cannot be read: {exc}")

@@ -96,6 +96,9 @@ class Settings:
     raw_dir_given: bool = False
     # dbt vars for the build (--vars), e.g. account_buckets for data larger than memory.
     dbt_vars: dict = field(default_factory=dict)
+    # Where DuckDB spills (profiles.yml's temp_directory) and the raw validation writes a
+    # big file's partitions: $CUSTOMER_HEALTH_DUCKDB_TMP, else tmp/ beside the warehouse.
+    duckdb_tmp: Path | None = None
 
     @property
     def is_duckdb(self) -> bool:
@@ -222,16 +225,15 @@ def build_settings(
     target_type, output = (
         resolve_target(project, profiles, target) if need_target else ("duckdb", {})
     )
+    warehouse_files = WarehouseFiles(
+        _from_flag_env_default(warehouse, ENV_DB, project / "warehouse" / "customer_health.duckdb")
+    )
     return Settings(
         project_dir=project,
         profiles_dir=profiles,
         suites_dir=project / "gx" / "expectations",
         runs_dir=_from_flag_env_default(runs_dir, ENV_RUNS_DIR, project / "runs"),
-        warehouse=WarehouseFiles(
-            _from_flag_env_default(
-                warehouse, ENV_DB, project / "warehouse" / "customer_health.duckdb"
-            )
-        ),
+        warehouse=warehouse_files,
         raw_dir=_from_flag_env_default(raw_dir, ENV_RAW_DIR, project / "data" / "raw"),
         raw_format=fmt,
         target=target,
@@ -244,4 +246,5 @@ def build_settings(
         target_method=str(output["method"]) if output.get("method") else None,
         raw_dir_given=bool(raw_dir or os.environ.get(ENV_RAW_DIR)),
         dbt_vars=parse_dbt_vars(dbt_vars),
+        duckdb_tmp=_from_flag_env_default(None, ENV_DUCKDB_TMP, warehouse_files.directory / "tmp"),
     )

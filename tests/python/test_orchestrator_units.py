@@ -47,6 +47,7 @@ from scripts.orchestrator.summary import (
 
 ROOT = repo_root()
 SUITES = ROOT / "gx" / "expectations"
+FIXTURE = ROOT / "tests" / "fixtures" / "raw_small"  # dirty rows, small CSV files
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +93,7 @@ def _validate(
     previous: dict | None = None,
     whole_frame_max_rows: int = WHOLE_FRAME_MAX_ROWS,
     value_partition_rows: int = VALUE_PARTITION_ROWS,
+    scratch_dir: Path | None = None,
 ):
     inputs = locate(raw, None)
     return validate_raw(
@@ -102,6 +104,7 @@ def _validate(
         previous_rows=previous or {},
         whole_frame_max_rows=whole_frame_max_rows,
         value_partition_rows=value_partition_rows,
+        scratch_dir=scratch_dir,
     )
 
 
@@ -183,7 +186,7 @@ def test_raw_frame_is_what_pandas_would_make_of_it() -> None:
 
     from scripts.orchestrator.raw_files import derived_sql, read_raw_table, reader_sql
 
-    fixture = ROOT / "tests" / "fixtures" / "raw_small"
+    fixture = FIXTURE
     suites = load_raw_suites(SUITES)
     nulls_seen = 0
     for table in RAW_TABLES:
@@ -246,7 +249,7 @@ def test_a_number_derived_alone_from_csv_is_null_where_unparseable() -> None:
     derived column: 'many' seats then failed the whole file as unreadable."""
     from scripts.orchestrator.raw_files import read_raw_table
 
-    path = ROOT / "tests" / "fixtures" / "raw_small" / "accounts.csv"
+    path = FIXTURE / "accounts.csv"
     frame, _ = read_raw_table(
         path,
         "csv",
@@ -405,7 +408,7 @@ def test_a_refused_csv_record_is_named_by_its_line(
     """DuckDB's own error names no line (a misshapen record in its sniffer's sample) or
     another line (a byte that is not UTF-8); the run names the record's line."""
     raw = tmp_path / "raw"
-    shutil.copytree(ROOT / "tests" / "fixtures" / "raw_small", raw)
+    shutil.copytree(FIXTURE, raw)
     accounts = raw / "accounts.csv"
     lines = accounts.read_bytes().splitlines()
     accounts.write_bytes(b"\n".join([*lines, bad_record]) + b"\n")
@@ -447,7 +450,7 @@ def test_column_groups_give_the_whole_frame_outcomes(
     partitions split by value (the fixture's duplicated ids and null ids in 3-4)."""
     raw = _copy_raw(raw_dir, tmp_path)
     _rewrite(raw / "accounts.parquet", "select * exclude (plan) from t")
-    fixture = ROOT / "tests" / "fixtures" / "raw_small"
+    fixture = FIXTURE
     compared = 0
     # The demo data in partitions of about a thousand rows: its events in 10 or so.
     demo_partition_rows = (
@@ -715,34 +718,140 @@ def test_a_file_unreadable_in_chunks_is_unreadable(tmp_path: Path) -> None:
         next(iter(read_chunks(["event_id"], 10)))
 
 
+def test_value_partitions_are_the_files_rows_by_hash_in_order(tmp_path: Path) -> None:
+    """Written in one scan, each partition holds the rows whose values hash to it (nulls
+    and every copy of a value together), in the file's order, converted as the file is
+    read: CSV and Parquet, a compound key, an empty partition. The partitions no longer
+    need the file (read once). DuckDB's partitioned write mixes the rows' order in many
+    of 40 partitions, even on one thread; read back, each is in the file's order."""
+    import pandas as pd
+
+    from scripts.orchestrator.raw_files import read_raw_table, read_value_partition, split_by_value
+
+    con = duckdb.connect()  # its own: the table goes with it
+    con.sql(
+        "create table t as select 'n' || i as note, case when i % 11 = 0 then null"
+        " else 'k' || (i * 7919) % 150000 end as key, cast(i % 3 as varchar) as part"
+        " from range(400000) r(i)"
+    )
+    for fmt, columns, count in (("csv", ("key",), 40), ("parquet", ("part", "key"), 40)):
+        path = tmp_path / f"keys.{fmt}"
+        con.sql(f"copy t to '{path}'" + (" (row_group_size 20000)" if fmt == "parquet" else ""))
+        whole, _ = read_raw_table(path, fmt, reference_date=date(2026, 10, 31))
+        split = split_by_value(path, fmt, columns, count, tmp_path / f"split_{fmt}")
+        path.unlink()
+        sizes = []
+        for index in range(count):
+            frame = read_value_partition(split, index)
+            in_file_order = [c for c in whole.columns if c in columns]
+            expected = whole.loc[_rows_in(whole, columns, con, count, index), in_file_order]
+            pd.testing.assert_frame_equal(frame, expected.reset_index(drop=True))
+            sizes.append(len(frame))
+        assert sum(sizes) == 400_000 and all(sizes)
+    empty = split_by_value(
+        _one_row_file(tmp_path), "parquet", ("key",), 5, tmp_path / "split_one_row"
+    )
+    assert sorted(len(read_value_partition(empty, i)) for i in range(5)) == [0, 0, 0, 0, 1]
+    con.close()
+
+
+def _rows_in(frame, columns: tuple[str, ...], con, count: int, index: int):
+    """Which rows of `frame` DuckDB's hash of `columns` puts in partition `index`."""
+    keys = con.from_df(frame[list(columns)])
+    hashed = ", ".join(columns)
+    return keys.select(f"hash({hashed}) % {count} = {index} as p").fetchnumpy()["p"]
+
+
+def _one_row_file(tmp_path: Path) -> Path:
+    path = tmp_path / "one_row.parquet"
+    duckdb.sql(f"copy (select 'u1' as key) to '{path}'")
+    return path
+
+
+def _split_in_small_partitions(gx_session: GxSession, scratch: Path):
+    """The dirty fixture validated as big files are, its uniqueness checks on partitions
+    of 7 rows (3-4 per file), written under `scratch`."""
+    return _validate(
+        gx_session, FIXTURE, whole_frame_max_rows=0, value_partition_rows=7, scratch_dir=scratch
+    )
+
+
+def test_a_files_partitions_are_written_once_and_deleted(
+    gx_session: GxSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big file's uniqueness partitions are written in one pass per file, under the
+    scratch folder, and deleted once the file is validated: failures or not."""
+    from scripts.orchestrator import raw_validation
+
+    written: list[tuple[str, tuple[str, ...], int, Path]] = []
+
+    def split_by_value(path: Path, fmt: str, columns, count: int, directory: Path):
+        written.append((path.stem, tuple(columns), count, directory))
+        return real(path, fmt, columns, count, directory)
+
+    real = raw_validation.split_by_value
+    monkeypatch.setattr(raw_validation, "split_by_value", split_by_value)
+    scratch = tmp_path / "duckdb_tmp" / "not_yet_made"
+    outcomes = _split_in_small_partitions(gx_session, scratch)
+    assert any(not o.success for o in outcomes)
+    files = [stem for stem, *_ in written]
+    assert len(files) >= 4 and len(files) == len(set(files))  # one split per file
+    assert ("csm_ratings", ("account_id", "rated_at")) in [(f, c) for f, c, *_ in written]
+    assert all(count > 2 and directory.is_relative_to(scratch) for *_, count, directory in written)
+    assert scratch.is_dir() and not any(scratch.iterdir())
+
+
+def test_no_room_for_the_partitions_stops_the_run_naming_the_folder(
+    gx_session: GxSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scratch folder that cannot be made, or a write that fails in it (a full disk),
+    stops the run with the folder, the reason and the setting to change; the data is
+    not at fault. An error that is not about the folder is the file's: unreadable."""
+    from scripts.orchestrator import raw_validation
+
+    blocked = tmp_path / "a_file"
+    blocked.write_text("")
+    with pytest.raises(OrchestratorError) as caught:
+        _split_in_small_partitions(gx_session, blocked / "tmp")
+    assert str(blocked / "tmp") in caught.value.message
+    assert "CUSTOMER_HEALTH_DUCKDB_TMP" in caught.value.message
+    assert caught.value.step == "validate_raw"
+
+    def disk_full(path: Path, fmt: str, columns, count: int, directory: Path):
+        raise duckdb.IOException(f"Could not write file {directory}/p=0/data_0.parquet: No space")
+
+    monkeypatch.setattr(raw_validation, "split_by_value", disk_full)
+    with pytest.raises(OrchestratorError) as caught:
+        _split_in_small_partitions(gx_session, tmp_path / "scratch")
+    assert caught.value.message.startswith(
+        f"could not write accounts.csv's partitions for its uniqueness checks under"
+        f" {tmp_path / 'scratch'}: Could not write file"
+    )
+    assert "No space" in caught.value.message
+
+    def corrupt(path: Path, fmt: str, columns, count: int, directory: Path):
+        raise duckdb.InvalidInputException(f"{path}: corrupt row group\nmore detail")
+
+    monkeypatch.setattr(raw_validation, "split_by_value", corrupt)
+    outcomes = _split_in_small_partitions(gx_session, tmp_path / "scratch")
+    unreadable = [f for o in outcomes for f in o.failures if f.expectation == "file_readable"]
+    assert len(unreadable) >= 4
+    assert all(f.message.endswith("corrupt row group") for f in unreadable)
+    assert not any((tmp_path / "scratch").iterdir())
+
+
 def test_uniqueness_of_a_derived_column_in_partitions_is_refused(tmp_path: Path) -> None:
     """Rows are split by a hash of the file's own values; a derived column's equal values
     can come from different ones, so splitting by it is refused, naming the file."""
-    from scripts.orchestrator.gx_engine import ValuePartition
-    from scripts.orchestrator.raw_files import read_raw_table
+    from scripts.orchestrator.raw_files import split_by_value
 
     path = tmp_path / "users.parquet"
     duckdb.sql(f"copy (select 'u1' as user_id, '2026-10-01' as created_at) to '{path}'")
-    derived = {"created_at__age_days": {"from": "created_at", "as": "age_days"}}
     with pytest.raises(
         ConfigError, match=r"users\.parquet: cannot split the rows by created_at__age_days"
     ):
-        read_raw_table(
-            path,
-            "parquet",
-            derived=derived,
-            reference_date=date(2026, 10, 31),
-            columns=["created_at__age_days"],
-            partition=ValuePartition(columns=("created_at__age_days",), index=0, count=2),
-        )
-    frame, _ = read_raw_table(
-        path,
-        "parquet",
-        reference_date=date(2026, 10, 31),
-        columns=["user_id"],
-        partition=ValuePartition(columns=("user_id",), index=0, count=1),
-    )
-    assert frame["user_id"].tolist() == ["u1"]
+        split_by_value(path, "parquet", ("created_at__age_days",), 2, tmp_path / "split")
+    assert not (tmp_path / "split").exists()
 
 
 def _validate_three_rows(gx_session: GxSession, spec, columns: list[str], read, **options):

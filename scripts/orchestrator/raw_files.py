@@ -413,7 +413,8 @@ def split_by_value(
         if fmt == "parquet":
             reader = f"read_parquet({_quote(str(path))}, file_row_number = true)"
         # Each thread's rows go to the partitions' files every 65,536 rows instead of
-        # DuckDB's 524,288: L's event ids split at a 0.6 GB peak instead of 1.0, as fast.
+        # DuckDB's 524,288: splitting L's event ids and reading one partition back peaked
+        # at 0.62 GB instead of 1.04 GB, and took no longer.
         con.execute("set partitioned_write_flush_threshold = 65536")
         ordered = [f'"{name}"' for name in types if name in columns]  # the file's order
         hashed = ", ".join(f'"{name}"' for name in columns)

@@ -174,9 +174,13 @@ def check_room_to_build(files: WarehouseFiles) -> None:
     (minutes at L); prepare_building checks again when it copies."""
     if not files.published.exists():
         return
-    stale = [path for path in (files.building, wal(files.building)) if path.exists()]
-    reclaimable = sum(path.stat().st_size for path in stale)
+    reclaimable = sum(path.stat().st_size for path in _left_by_a_crashed_run(files))
     _check_room(files, [source for source, _ in _copied_files(files)], reclaimable)
+
+
+def _left_by_a_crashed_run(files: WarehouseFiles) -> list[Path]:
+    """The building file and its WAL, where a run that did not finish left them."""
+    return [path for path in (files.building, wal(files.building)) if path.exists()]
 
 
 def prepare_building(files: WarehouseFiles) -> bool:
@@ -186,10 +190,9 @@ def prepare_building(files: WarehouseFiles) -> bool:
     crashed run is discarded, and so is a copy that failed half-way.
     """
     files.directory.mkdir(parents=True, exist_ok=True)
-    for stale in (files.building, wal(files.building)):
-        if stale.exists():
-            log.warning("discarding %s left by an earlier run", stale)
-            _remove(stale)
+    for stale in _left_by_a_crashed_run(files):
+        log.warning("discarding %s left by an earlier run", stale)
+        _remove(stale)
     if not files.published.exists():
         return False
     pairs = _copied_files(files)

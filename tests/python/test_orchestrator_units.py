@@ -1297,6 +1297,8 @@ def test_lock_held_by_another_process(tmp_path: Path) -> None:
 
 
 def test_settings_resolve_flags_then_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scripts.orchestrator.dbt_runner import dbt_environment
+
     monkeypatch.setenv("CUSTOMER_HEALTH_DB", str(tmp_path / "env.duckdb"))
     monkeypatch.setenv("CUSTOMER_HEALTH_RAW_DIR", str(tmp_path / "envraw"))
     monkeypatch.delenv("CUSTOMER_HEALTH_RAW_FORMAT", raising=False)
@@ -1306,6 +1308,15 @@ def test_settings_resolve_flags_then_env(tmp_path: Path, monkeypatch: pytest.Mon
     assert settings.warehouse.building.name == "env.building.duckdb"
     assert settings.warehouse.previous.name == "env.previous.duckdb"
     assert settings.target_type == "duckdb"
+    # DuckDB's spill folder, where the raw validation splits big files too: beside the
+    # warehouse unless set, and the same folder for dbt.
+    monkeypatch.delenv("CUSTOMER_HEALTH_DUCKDB_TMP", raising=False)
+    assert build_settings().duckdb_tmp == tmp_path / "tmp"
+    monkeypatch.setenv("CUSTOMER_HEALTH_DUCKDB_TMP", str(tmp_path / "spill"))
+    spilling = build_settings()
+    assert spilling.duckdb_tmp == tmp_path / "spill"
+    env = dbt_environment(spilling, tmp_path / "env.building.duckdb", "parquet")
+    assert env["CUSTOMER_HEALTH_DUCKDB_TMP"] == str(tmp_path / "spill")
     with pytest.raises(ConfigError, match="not a date"):
         build_settings(as_of_date="31/10/2026")
     with pytest.raises(ConfigError, match="target 'nope' not found"):

@@ -186,11 +186,10 @@ def test_raw_frame_is_what_pandas_would_make_of_it() -> None:
 
     from scripts.orchestrator.raw_files import derived_sql, read_raw_table, reader_sql
 
-    fixture = FIXTURE
     suites = load_raw_suites(SUITES)
     nulls_seen = 0
     for table in RAW_TABLES:
-        path = fixture / f"{table}.csv"
+        path = FIXTURE / f"{table}.csv"
         derived = suites[table].options.get("derived_columns")
         frame, types = read_raw_table(path, "csv", derived=derived, reference_date=date(2025, 6, 1))
         reference = "date '2025-06-01'"
@@ -450,14 +449,13 @@ def test_column_groups_give_the_whole_frame_outcomes(
     partitions split by value (the fixture's duplicated ids and null ids in 3-4)."""
     raw = _copy_raw(raw_dir, tmp_path)
     _rewrite(raw / "accounts.parquet", "select * exclude (plan) from t")
-    fixture = FIXTURE
     compared = 0
     # The demo data in partitions of about a thousand rows: its events in 10 or so.
     demo_partition_rows = (
         1_000 if value_partition_rows < VALUE_PARTITION_ROWS else value_partition_rows
     )
     folders = (
-        (fixture, {}, value_partition_rows),
+        (FIXTURE, {}, value_partition_rows),
         (raw, {"events": 10**9}, demo_partition_rows),
     )
     for folder, previous, partition_rows in folders:
@@ -740,10 +738,10 @@ def test_value_partitions_are_the_files_rows_by_hash_in_order(tmp_path: Path) ->
         whole, _ = read_raw_table(path, fmt, reference_date=date(2026, 10, 31))
         split = split_by_value(path, fmt, columns, count, tmp_path / f"split_{fmt}")
         path.unlink()
+        in_file_order = [c for c in whole.columns if c in columns]
         sizes = []
         for index in range(count):
             frame = read_value_partition(split, index)
-            in_file_order = [c for c in whole.columns if c in columns]
             expected = whole.loc[_rows_in(whole, columns, con, count, index), in_file_order]
             pd.testing.assert_frame_equal(frame, expected.reset_index(drop=True))
             sizes.append(len(frame))

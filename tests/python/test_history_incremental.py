@@ -279,3 +279,41 @@ def test_scorecard_version_covers_the_scoring_vars(
     a run with another value must record another version."""
     _, env = incremental_copy(warehouses, tmp_path)
     assert scorecard_version(env, "{}") != scorecard_version(env, "{" + changed + "}")
+
+
+def first_scored_date(env: dict[str, str], extra_vars: str) -> date:
+    result = dbt(
+        env,
+        *("run", "--select", "int_score_dates_spined"),
+        *("--vars", f"{{history_lookback_days: {LOOKBACK_DAYS}, {extra_vars}}}"),
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    with duckdb.connect(env["CUSTOMER_HEALTH_DB"], read_only=True) as con:
+        return con.execute("select min(as_of_date) from main.int_score_dates_spined").fetchone()[0]
+
+
+def test_history_complete_through_scores_the_later_dates_again(
+    warehouses: dict[str, Path], tmp_path: Path
+) -> None:
+    """var history_complete_through (set by the orchestrator after a build in place
+    stopped half-way) moves the last recorded score_date back, never forward."""
+    copy, env = incremental_copy(warehouses, tmp_path)
+    end = date.fromisoformat(END_DATE)
+    assert first_scored_date(env, "history_complete_through: null") == end - timedelta(
+        days=LOOKBACK_DAYS - 1
+    )
+    through = end - timedelta(days=20)
+    assert first_scored_date(env, f"history_complete_through: '{through}'") == through - timedelta(
+        days=LOOKBACK_DAYS - 1
+    )
+    later = end + timedelta(days=5)
+    assert first_scored_date(env, f"history_complete_through: '{later}'") == end - timedelta(
+        days=LOOKBACK_DAYS - 1
+    )
+    refused = dbt(
+        env,
+        *("run", "--select", "int_score_dates_spined"),
+        *("--vars", "{history_complete_through: 'last week'}"),
+    )
+    assert refused.returncode != 0
+    assert "var history_complete_through must be a date (YYYY-MM-DD)" in refused.stdout

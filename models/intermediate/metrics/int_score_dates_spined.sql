@@ -7,7 +7,10 @@
 -- activity date) to as_of_date, plus as_of_date itself (the latest-date marts).
 -- Once the score history exists (and var history_rebuild is false), only the
 -- dates after its last score_date minus var history_lookback_days are scored:
--- a daily run computes the new days, not the whole year again.
+-- a daily run computes the new days, not the whole year again. Var
+-- history_complete_through (a date) moves that last score_date back to it: the
+-- orchestrator sets it after a build in place stopped half-way, when some history
+-- marts may hold dates the others lack.
 
 {#- The recorded history, found where dbt builds it (its own schema and alias), not
     through ref(): the history is built from these dates. dbt's graph is empty while
@@ -19,6 +22,9 @@
     ) %}
 {%- endif %}
 {%- set grain_days = history_grain_days() %}
+{%- set complete_through = history_complete_through() %}
+{%- set last_recorded_date = 'max(recorded.score_date)' if complete_through is none
+    else 'least(max(recorded.score_date), ' ~ complete_through ~ ')' %}
 
 with
 
@@ -66,7 +72,7 @@ history_bounds as (
         (
             select
                 cast({{ dbt.dateadd(
-                    'day', '-' ~ var('history_lookback_days'), 'max(recorded.score_date)'
+                    'day', '-' ~ var('history_lookback_days'), last_recorded_date
                 ) }} as date)
             from {{ history_relation }} as recorded
         ) as recompute_from_date

@@ -83,6 +83,12 @@ def _build(parser: argparse.ArgumentParser) -> None:
         "--full-refresh", action="store_true", help="rebuild incremental models from scratch"
     )
     group.add_argument(
+        "--in-place",
+        action="store_true",
+        help="DuckDB: build in the published warehouse, not in a copy of it (no room"
+        " or time for a copy; BI tools must be disconnected; README 'Running the pipeline')",
+    )
+    group.add_argument(
         "--unit-tests",
         action="store_true",
         help="also run dbt's unit tests (they test the SQL on fixtures; CI runs them)",
@@ -209,6 +215,7 @@ def _settings(args: argparse.Namespace, *, need_target: bool) -> Settings:
         unit_tests=getattr(args, "unit_tests", False),
         dbt_vars=getattr(args, "build_vars", None),
         need_target=need_target,
+        in_place=getattr(args, "in_place", False),
     )
 
 
@@ -224,7 +231,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary = run_pipeline(_settings(args, need_target=True))
     text = render_tables(summary.tables, summary.steps, summary.gx.get("import_seconds"))
     _print("\n" + text, args)
-    if summary.publish.get("published"):
+    if summary.publish.get("in_place"):
+        outcome = f"built in place in {summary.publish.get('path')}"
+    elif summary.publish.get("published"):
         outcome = f"published {summary.publish.get('path')}"
     elif summary.publish.get("target"):
         outcome = f"built in place on target {summary.publish['target']}, nothing to publish"

@@ -4,6 +4,8 @@ run: locate raw files → validate them (GX) → copy the published warehouse to
 a building file → dbt build into it → validate the marts (GX) → collect the
 summary tables → publish atomically. Any failing step stops the run before
 publishing; the summary and the validation results are written either way.
+With --in-place, dbt builds in the published file itself: no copy and nothing
+to swap, at the costs in_place.py names.
 
 On another engine (a Spark target) dbt builds in place, in the target's
 schema: there is no file to copy, publish or roll back, and the mart suites
@@ -20,10 +22,11 @@ import logging
 import secrets
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+from scripts.orchestrator import in_place
 from scripts.orchestrator import publish as publishing
 from scripts.orchestrator.dbt_runner import DbtOutcome, register_raw_args, run_dbt
 from scripts.orchestrator.errors import ConfigError, ExitCode, OrchestratorError
@@ -86,6 +89,7 @@ def settings_record(settings: Settings) -> dict:
         "raw_format": settings.raw_format,
         "as_of_date": settings.as_of_date.isoformat() if settings.as_of_date else None,
         "full_refresh": settings.full_refresh,
+        "in_place": settings.in_place,
         "unit_tests": settings.unit_tests,
         "select": list(settings.select),
         "dbt_vars": settings.dbt_vars,
@@ -187,7 +191,13 @@ def _raise_if_failed(
         return
     lines = failure_lines(failed, include_warnings=False)
     failing = sum(len(s.failures) for s in failed)
-    consequence = "; nothing was published" if run.command == "run" else ""
+    consequence = ""
+    if run.command == "run":
+        consequence = (
+            "; the marts were built in place: the published warehouse holds them"
+            if run.settings.in_place
+            else "; nothing was published"
+        )
     raise OrchestratorError(
         f"{stage} validation failed: {failing} failing expectation(s) in {len(failed)} of"
         f" {len(outcomes)} suites{consequence}.\n  "
@@ -231,7 +241,14 @@ def step_validate_raw(run: Run, inputs: RawInputs) -> None:
 
 def step_prepare(run: Run) -> None:
     files = run.settings.warehouse
-    with run.timer.step("prepare_build", f"preparing {files.building.name}") as rec:
+    with run.timer.step("prepare_build", f"preparing {run.settings.build_database.name}") as rec:
+        _recover_unfinished(run)
+        if run.settings.in_place:
+            publishing.discard_crashed_build(files)
+            in_place.mark_unfinished(files, run.run_id)
+            rec.detail = f"in place: dbt builds in {files.published.name} itself, no copy"
+            run.summary.publish["started_from_copy"] = False
+            return
         copied = publishing.prepare_building(files)
         size = files.building.stat().st_size if copied else 0
         rec.detail = (
@@ -240,6 +257,28 @@ def step_prepare(run: Run) -> None:
             else "new file (nothing published yet)"
         )
         run.summary.publish["started_from_copy"] = copied
+
+
+def _recover_unfinished(run: Run) -> None:
+    """After a build in place that stopped half-way, score its history dates again."""
+    unfinished = in_place.read_unfinished(run.settings.warehouse)
+    if unfinished is None:
+        return
+    dbt_vars = in_place.recovery_vars(unfinished, run.settings.dbt_vars)
+    run.settings = replace(run.settings, dbt_vars=dbt_vars)
+    run.summary.settings["dbt_vars"] = dbt_vars
+    redo = (
+        "whole (history_rebuild)"
+        if dbt_vars.get("history_rebuild")
+        else f"from {dbt_vars['history_complete_through']} minus history_lookback_days"
+    )
+    log.warning(
+        "  a build in place did not finish (%s; marked in %s): this run scores the history %s",
+        unfinished.describe(),
+        run.settings.warehouse.unfinished,
+        redo,
+    )
+    run.summary.publish["recovered_unfinished_build"] = unfinished.run_id
 
 
 def _dbt_record(outcome: DbtOutcome) -> dict:
@@ -257,7 +296,7 @@ def _dbt_record(outcome: DbtOutcome) -> dict:
 def step_dbt(run: Run, raw_format: str, validated: RawInputs | None) -> None:
     """dbt build; `validated` are the raw files the run checked (None: schema raw as it is)."""
     settings = run.settings
-    database = settings.warehouse.building
+    database = settings.build_database
     selection = " ".join(settings.select) or "everything"
     into = database.name if settings.is_duckdb else f"the {settings.target_type} target"
     with run.timer.step("dbt_build", f"dbt build ({selection}) into {into}") as rec:
@@ -277,7 +316,13 @@ def step_dbt(run: Run, raw_format: str, validated: RawInputs | None) -> None:
             lines = outcome.describe_problems()
             if outcome.error:
                 lines.insert(0, outcome.error)
-            if settings.is_duckdb:
+            if settings.in_place:
+                consequence = (
+                    f" in place: {database} holds the models it reached, the others are"
+                    " as the last run left them. The next run scores the history again"
+                    f" from where it was complete ({settings.warehouse.unfinished})"
+                )
+            elif settings.is_duckdb:
                 kept = f" is kept at {database}" if database.exists() else " was not created"
                 consequence = f"; nothing was published (the failed build{kept})"
             else:
@@ -292,6 +337,8 @@ def step_dbt(run: Run, raw_format: str, validated: RawInputs | None) -> None:
             )
         if settings.is_duckdb:
             probe_released(database)
+        if settings.in_place and not settings.select:
+            in_place.mark_finished(settings.warehouse)
         if validated is not None:
             _raise_if_raw_changed(run, validated)
 
@@ -307,7 +354,9 @@ def _raise_if_raw_changed(run: Run, validated: RawInputs) -> None:
     if not changes:
         return
     settings = run.settings
-    if settings.is_duckdb:
+    if settings.in_place:
+        consequence = f"the build was in place: {settings.warehouse.published} holds it"
+    elif settings.is_duckdb:
         consequence = f"nothing was published (the build is kept at {settings.warehouse.building})"
     else:
         consequence = f"the {settings.target_type} target holds a build from those files"
@@ -330,7 +379,7 @@ def step_register_raw(run: Run, raw_format: str) -> None:
     ) as rec:
         outcome = run_dbt(
             settings,
-            database=settings.warehouse.building,
+            database=settings.build_database,
             raw_format=raw_format,
             log_dir=run.run_dir,
             args=register_raw_args(settings, run.run_dir, raw_format),
@@ -378,6 +427,8 @@ def step_publish(run: Run) -> None:
                 f"could not publish {files.building} as {files.published}: {exc}",
                 exit_code=ExitCode.PUBLISH,
             ) from exc
+        if not run.settings.select:  # a whole build scored the history an earlier one left
+            in_place.mark_finished(files)
         rec.detail = str(files.published) + (
             f" (previous kept as {files.previous.name})" if had_previous else " (first publish)"
         )
@@ -388,6 +439,21 @@ def step_publish(run: Run) -> None:
                 "previous": str(files.previous) if had_previous else None,
             }
         )
+
+
+def step_record_in_place(run: Run) -> None:
+    """--in-place: the marts are already where BI tools read them; nothing to swap."""
+    files = run.settings.warehouse
+    run.timer.skip("publish", f"built in place in {files.published.name}, nothing to swap")
+    run.summary.publish.update(
+        {
+            "published": True,
+            "in_place": True,
+            "path": str(files.published),
+            # rollback puts back the file the last copying run replaced, if any
+            "previous": str(files.previous) if files.previous.exists() else None,
+        }
+    )
 
 
 # --- commands ----------------------------------------------------------------
@@ -414,15 +480,21 @@ def _build_and_publish(run: Run) -> None:
             " without the other marts. Run once without --select.",
             step="prepare_build",
         )
-    publishing.check_room_to_build(files)
+    if run.settings.in_place:
+        in_place.check_not_open(files.published)
+    else:
+        publishing.check_room_to_build(files)
     inputs = step_locate(run)
     step_validate_raw(run, inputs)
     step_prepare(run)
     step_dbt(run, inputs.fmt, inputs)
-    building = run.settings.warehouse.building
-    step_validate_marts(run, building, partial=bool(run.settings.select))
-    step_summarize(run, building)
-    step_publish(run)
+    built = run.settings.build_database
+    step_validate_marts(run, built, partial=bool(run.settings.select))
+    step_summarize(run, built)
+    if run.settings.in_place:
+        step_record_in_place(run)
+    else:
+        step_publish(run)
 
 
 def _build_in_place(run: Run) -> None:

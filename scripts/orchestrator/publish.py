@@ -154,8 +154,9 @@ def _check_room(files: WarehouseFiles, sources: list[Path], reclaimable: int = 0
         f" to {files.building.name}, and {files.directory} has {free / 1e9:.1f} GB free."
         " A run keeps up to three files about this size there (the published warehouse,"
         " the previous one for rollback, the copy it builds) and the build grows the copy."
-        f" Free space (deleting {files.previous.name} gives up rollback), or move the"
-        " warehouse to a larger disk (--warehouse or CUSTOMER_HEALTH_DB)",
+        f" Free space (deleting {files.previous.name} gives up rollback), move the"
+        " warehouse to a larger disk (--warehouse or CUSTOMER_HEALTH_DB), or build in"
+        " the published file with --in-place (no copy; BI tools must be disconnected)",
         step="prepare_build",
         exit_code=ExitCode.PUBLISH,
     )
@@ -183,6 +184,14 @@ def _left_by_a_crashed_run(files: WarehouseFiles) -> list[Path]:
     return [path for path in (files.building, wal(files.building)) if path.exists()]
 
 
+def discard_crashed_build(files: WarehouseFiles) -> None:
+    """Delete the building file (and WAL) an earlier run left; a failed build is kept
+    for inspection until the next run."""
+    for stale in _left_by_a_crashed_run(files):
+        log.warning("discarding %s left by an earlier run", stale)
+        _remove(stale)
+
+
 def prepare_building(files: WarehouseFiles) -> bool:
     """Start the building file as a copy of the published one (if any).
 
@@ -190,9 +199,7 @@ def prepare_building(files: WarehouseFiles) -> bool:
     crashed run is discarded, and so is a copy that failed half-way.
     """
     files.directory.mkdir(parents=True, exist_ok=True)
-    for stale in _left_by_a_crashed_run(files):
-        log.warning("discarding %s left by an earlier run", stale)
-        _remove(stale)
+    discard_crashed_build(files)
     if not files.published.exists():
         return False
     pairs = _copied_files(files)

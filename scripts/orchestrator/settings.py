@@ -68,6 +68,11 @@ class WarehouseFiles:
     def lock(self) -> Path:
         return self.published.with_name(self.published.name + ".lock")
 
+    @property
+    def unfinished(self) -> Path:
+        """Written by a build in place when it starts, deleted when dbt succeeds."""
+        return self.published.with_name(self.published.name + ".unfinished")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -99,10 +104,17 @@ class Settings:
     # Where DuckDB spills (profiles.yml's temp_directory) and the raw validation writes a
     # big file's partitions: $CUSTOMER_HEALTH_DUCKDB_TMP, else tmp/ beside the warehouse.
     duckdb_tmp: Path | None = None
+    # DuckDB: dbt builds in the published file, not in a copy (--in-place).
+    in_place: bool = False
 
     @property
     def is_duckdb(self) -> bool:
         return self.target_type == "duckdb"
+
+    @property
+    def build_database(self) -> Path:
+        """The DuckDB file dbt builds in: the copy, or the published file itself."""
+        return self.warehouse.published if self.in_place else self.warehouse.building
 
     @property
     def is_local_spark(self) -> bool:
@@ -213,6 +225,7 @@ def build_settings(
     unit_tests: bool = False,
     dbt_vars: str | None = None,
     need_target: bool = True,
+    in_place: bool = False,
 ) -> Settings:
     """Resolve flags and environment into Settings (raises ConfigError)."""
     project = Path(project_dir).expanduser().resolve() if project_dir else repo_root()
@@ -225,6 +238,11 @@ def build_settings(
     target_type, output = (
         resolve_target(project, profiles, target) if need_target else ("duckdb", {})
     )
+    if in_place and target_type != "duckdb":
+        raise ConfigError(
+            f"--in-place builds in the published DuckDB file; target '{target}' is"
+            f" {target_type}, where dbt always builds in place: drop the flag"
+        )
     warehouse_files = WarehouseFiles(
         _from_flag_env_default(warehouse, ENV_DB, project / "warehouse" / "customer_health.duckdb")
     )
@@ -247,4 +265,5 @@ def build_settings(
         raw_dir_given=bool(raw_dir or os.environ.get(ENV_RAW_DIR)),
         dbt_vars=parse_dbt_vars(dbt_vars),
         duckdb_tmp=_from_flag_env_default(None, ENV_DUCKDB_TMP, warehouse_files.directory / "tmp"),
+        in_place=in_place,
     )

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -418,6 +419,73 @@ def test_selector_matching_nothing_publishes_nothing(built: Built, tmp_path: Pat
     assert digest(warehouse) == before
     assert not warehouse.with_name("customer_health.previous.duckdb").exists()
     assert latest_summary(runs)["publish"]["published"] is False
+
+
+# --- building in place -----------------------------------------------------------------
+
+
+def test_in_place_run_builds_in_the_published_file(built: Built, tmp_path: Path) -> None:
+    """--in-place: dbt writes the published file itself; no copy, no previous, no swap."""
+    warehouse = copy_warehouse(built, tmp_path)
+    with duckdb.connect(str(warehouse)) as con:  # the build must put it back in this file
+        con.execute("drop table main.fct_health_scores")
+    runs = tmp_path / "runs"
+    result = orchestrate(built.tmp, *run_args(built.raw, warehouse, runs, "--in-place"))
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert f"built in place in {warehouse}" in result.stdout
+    files = sorted(p.name for p in warehouse.parent.iterdir() if p.is_file())
+    assert files == ["customer_health.duckdb", "customer_health.duckdb.lock"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from main.fct_health_scores").fetchone()[0] > 0
+    summary = latest_summary(runs)
+    assert summary["settings"]["in_place"] is True
+    assert summary["publish"] == {
+        "published": True,
+        "in_place": True,
+        "path": str(warehouse),
+        "previous": None,
+        "started_from_copy": False,
+    }
+    status = {step["name"]: step["status"] for step in summary["steps"]}
+    assert list(status) == STEPS and status.pop("publish") == "skipped"
+    assert set(status.values()) <= {"ok", "warn"}
+
+
+def test_an_unfinished_build_in_place_is_scored_again(built: Built, tmp_path: Path) -> None:
+    """A build in place that stopped after fct_health_score_history took its dates, before
+    fct_metric_score_history did: the next run scores again from the date its mark names,
+    so the metric history gets back every date, not only the lookback days."""
+    warehouse = copy_warehouse(built, tmp_path)
+    key = "account_id, score_date, metric_id"
+    with duckdb.connect(str(warehouse)) as con:
+        last = con.execute("select max(score_date) from fct_health_score_history").fetchone()[0]
+        through = last - timedelta(days=10)
+        con.execute("delete from fct_metric_score_history where score_date > ?", [through])
+    mark = warehouse.with_name(warehouse.name + ".unfinished")
+    mark.write_text(
+        json.dumps(
+            {
+                "run_id": "the-stopped-run",
+                "started_at": "2026-12-01T00:00:00+00:00",
+                "history_complete_through": through.isoformat(),
+            }
+        )
+    )
+    runs = tmp_path / "runs"
+    result = orchestrate(built.tmp, *run_args(built.raw, warehouse, runs, "--in-place"))
+    assert result.returncode == 0, result.stderr[-5000:]
+    assert "a build in place did not finish (run the-stopped-run" in result.stderr
+    assert not mark.exists()
+    summary = latest_summary(runs)
+    assert summary["publish"]["recovered_unfinished_build"] == "the-stopped-run"
+    assert summary["settings"]["dbt_vars"] == {"history_complete_through": through.isoformat()}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute(f"attach '{built.warehouse}' as original (read_only)")
+        missing = con.execute(
+            f"select count(*) from (select {key} from original.main.fct_metric_score_history"
+            f" except select {key} from main.fct_metric_score_history)"
+        ).fetchone()[0]
+    assert missing == 0
 
 
 def test_dbt_connection_released_in_process(built: Built, tmp_path: Path) -> None:

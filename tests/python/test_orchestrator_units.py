@@ -1291,6 +1291,208 @@ def test_lock_held_by_another_process(tmp_path: Path) -> None:
         pass
 
 
+# --- building in place ------------------------------------------------------------------
+
+
+def _history_warehouse(tmp_path: Path, *score_dates: str) -> WarehouseFiles:
+    """A published file whose fct_health_score_history holds these score dates."""
+    files = _files(tmp_path)
+    files.directory.mkdir(parents=True)
+    with duckdb.connect(str(files.published)) as con:
+        con.execute("create table fct_health_score_history (score_date date)")
+        for score_date in score_dates:
+            con.execute("insert into fct_health_score_history values (?)", [score_date])
+    return files
+
+
+def _in_place_settings(raw_dir: Path, files: WarehouseFiles, tmp_path: Path) -> object:
+    return build_settings(
+        raw_dir=str(raw_dir),
+        warehouse=str(files.published),
+        runs_dir=str(tmp_path / "runs"),
+        dbt_vars="{account_buckets: 2}",
+        need_target=False,
+        in_place=True,
+    )
+
+
+def test_in_place_builds_in_the_published_file_marked_until_dbt_succeeds(
+    raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No copy, nothing swapped; the mark written before dbt names the last date every
+    history mart held, stays when dbt fails, and the next run scores from it again."""
+    from scripts.orchestrator import pipeline
+    from scripts.orchestrator.dbt_runner import DbtOutcome
+
+    files = _history_warehouse(tmp_path, "2026-10-20", "2026-10-31")
+    calls: list[dict] = []
+    succeed = [False, True, True]
+
+    def fake_run_dbt(settings: object, *, database: Path, **_: object) -> DbtOutcome:
+        marked = json.loads(files.unfinished.read_text())  # written before dbt starts
+        calls.append({"database": database, "vars": dict(settings.dbt_vars), "marked": marked})
+        return DbtOutcome(success=succeed[len(calls) - 1])
+
+    monkeypatch.setattr(pipeline, "run_dbt", fake_run_dbt)
+    monkeypatch.setattr(pipeline, "step_validate_raw", lambda run, inputs: None)
+    monkeypatch.setattr(pipeline, "step_validate_marts", lambda *a, **k: None)
+    monkeypatch.setattr(pipeline, "step_summarize", lambda *a, **k: None)
+    settings = _in_place_settings(raw_dir, files, tmp_path)
+
+    with pytest.raises(OrchestratorError, match="dbt build failed in place") as raised:
+        pipeline.run_pipeline(settings)
+    assert raised.value.exit_code == ExitCode.DBT
+    assert str(files.unfinished) in raised.value.message
+    failed_run = calls[0]["marked"]["run_id"]
+    assert calls[0]["database"] == files.published
+    assert calls[0]["marked"]["history_complete_through"] == "2026-10-31"
+    assert calls[0]["vars"] == {"account_buckets": 2}
+    # the failed build had added a date to this mart before it stopped
+    with duckdb.connect(str(files.published)) as con:
+        con.execute("insert into fct_health_score_history values ('2026-11-01')")
+
+    summary = pipeline.run_pipeline(settings)
+    assert calls[1]["vars"] == {"account_buckets": 2, "history_complete_through": "2026-10-31"}
+    assert calls[1]["marked"]["run_id"] == failed_run  # the older mark stays until success
+    assert not files.unfinished.exists()
+    assert summary.publish["recovered_unfinished_build"] == failed_run
+    assert summary.settings["dbt_vars"] == calls[1]["vars"]
+    assert summary.publish["in_place"] is True and summary.publish["previous"] is None
+    status = {step["name"]: step["status"] for step in summary.steps}
+    assert status["prepare_build"] == "ok" and status["publish"] == "skipped"
+    assert sorted(p.name for p in files.directory.iterdir()) == [
+        "customer_health.duckdb",
+        "customer_health.duckdb.lock",
+    ]
+
+    pipeline.run_pipeline(settings)
+    assert calls[2]["vars"] == {"account_buckets": 2}  # nothing left to score again
+    assert calls[2]["marked"]["history_complete_through"] == "2026-11-01"
+
+
+def test_a_copying_run_also_scores_an_unfinished_build_again(
+    raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The published file of a stopped build in place is what the next copy starts from:
+    without history before it, the whole history is scored again; the mark goes once
+    a whole build is published, not after a selected one."""
+    from scripts.orchestrator import pipeline
+    from scripts.orchestrator.dbt_runner import DbtOutcome, NodeResult
+
+    files = _history_warehouse(tmp_path, "2026-10-31")
+    files.unfinished.write_text(
+        '{"run_id": "r1", "started_at": "2026-12-01T00:00:00+00:00",'
+        ' "history_complete_through": null}'
+    )
+    passed: list[dict] = []
+
+    def fake_run_dbt(settings: object, *, database: Path, **_: object) -> DbtOutcome:
+        passed.append(dict(settings.dbt_vars))
+        assert database == files.building  # the copy of the published file
+        model = NodeResult("model.customer_health.m", "m", "model", "success", 0.1)
+        return DbtOutcome(success=True, nodes=[model])
+
+    monkeypatch.setattr(pipeline, "run_dbt", fake_run_dbt)
+    monkeypatch.setattr(pipeline, "step_validate_raw", lambda run, inputs: None)
+    monkeypatch.setattr(pipeline, "step_validate_marts", lambda *a, **k: None)
+    monkeypatch.setattr(pipeline, "step_summarize", lambda *a, **k: None)
+    common = {
+        "raw_dir": str(raw_dir),
+        "warehouse": str(files.published),
+        "runs_dir": str(tmp_path / "runs"),
+        "need_target": False,
+    }
+    pipeline.run_pipeline(build_settings(**common, select=("fct_health_scores",)))
+    assert passed[0] == {"history_rebuild": True}
+    assert files.unfinished.exists()
+    pipeline.run_pipeline(build_settings(**common))
+    assert passed[1] == {"history_rebuild": True}
+    assert not files.unfinished.exists() and files.previous.exists()
+
+
+def test_in_place_is_refused_on_spark(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="dbt always builds in place: drop the flag"):
+        build_settings(
+            profiles_dir=str(_spark_profiles(tmp_path / "profiles", "session")),
+            target="spark",
+            in_place=True,
+        )
+
+
+def test_recovery_vars_keep_the_earlier_date() -> None:
+    from scripts.orchestrator.in_place import UnfinishedBuild, recovery_vars
+
+    stopped = UnfinishedBuild("r1", "2026-12-01T00:00:00+00:00", date(2026, 10, 31))
+    assert recovery_vars(stopped, {"account_buckets": 10}) == {
+        "account_buckets": 10,
+        "history_complete_through": "2026-10-31",
+    }
+    earlier = {"history_complete_through": "2026-10-01"}
+    assert recovery_vars(stopped, earlier) == earlier
+    later = {"history_complete_through": "2026-11-15"}
+    assert recovery_vars(stopped, later) == {"history_complete_through": "2026-10-31"}
+    no_history = UnfinishedBuild("r1", "2026-12-01T00:00:00+00:00", None)
+    assert recovery_vars(no_history, {}) == {"history_rebuild": True}
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{not json",
+        '{"run_id": "r1"}',
+        '{"run_id": "r1", "started_at": "x", "history_complete_through": "31/10/2026"}',
+    ],
+)
+def test_an_unreadable_mark_stops_the_run_naming_it(tmp_path: Path, content: str) -> None:
+    from scripts.orchestrator.in_place import read_unfinished
+
+    files = _files(tmp_path)
+    files.directory.mkdir(parents=True)
+    files.unfinished.write_text(content)
+    with pytest.raises(ConfigError, match="cannot be read") as raised:
+        read_unfinished(files)
+    assert str(files.unfinished) in raised.value.message
+    assert '"history_complete_through": null' in raised.value.message
+
+
+def test_in_place_refuses_a_file_another_process_has_open(
+    raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A BI tool holding the file would make dbt fail after the raw validation (minutes at
+    L): the run stops before it, naming the file; without the reader it goes on."""
+    from scripts.orchestrator import in_place, pipeline
+
+    files = _history_warehouse(tmp_path, "2026-10-31")
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, time\n"
+            f"con = duckdb.connect({str(files.published)!r}, read_only=True)\n"
+            "print('open', flush=True)\n"
+            "time.sleep(30)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    validated: list[str] = []
+    monkeypatch.setattr(pipeline, "step_validate_raw", lambda run, inputs: validated.append("raw"))
+    try:
+        assert reader.stdout.readline().strip() == "open"
+        with pytest.raises(OrchestratorError, match="another process has") as raised:
+            pipeline.run_pipeline(_in_place_settings(raw_dir, files, tmp_path))
+    finally:
+        reader.kill()
+        reader.wait()
+    assert raised.value.exit_code == ExitCode.PUBLISH and validated == []
+    assert (
+        str(files.published) in raised.value.message
+        and "without --in-place" in raised.value.message
+    )
+    in_place.check_not_open(files.published)  # the reader is gone
+    assert not files.unfinished.exists()
+
+
 # --- settings, summary, cli ------------------------------------------------------
 
 

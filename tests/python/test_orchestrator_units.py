@@ -1316,6 +1316,15 @@ def _in_place_settings(raw_dir: Path, files: WarehouseFiles, tmp_path: Path) -> 
     )
 
 
+def _without_great_expectations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pipeline's steps that read data with GX, stubbed: the runs below fake dbt."""
+    from scripts.orchestrator import pipeline
+
+    monkeypatch.setattr(pipeline, "step_validate_raw", lambda run, inputs: None)
+    monkeypatch.setattr(pipeline, "step_validate_marts", lambda *a, **k: None)
+    monkeypatch.setattr(pipeline, "step_summarize", lambda *a, **k: None)
+
+
 def test_in_place_builds_in_the_published_file_marked_until_dbt_succeeds(
     raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1334,9 +1343,7 @@ def test_in_place_builds_in_the_published_file_marked_until_dbt_succeeds(
         return DbtOutcome(success=succeed[len(calls) - 1])
 
     monkeypatch.setattr(pipeline, "run_dbt", fake_run_dbt)
-    monkeypatch.setattr(pipeline, "step_validate_raw", lambda run, inputs: None)
-    monkeypatch.setattr(pipeline, "step_validate_marts", lambda *a, **k: None)
-    monkeypatch.setattr(pipeline, "step_summarize", lambda *a, **k: None)
+    _without_great_expectations(monkeypatch)
     settings = _in_place_settings(raw_dir, files, tmp_path)
 
     with pytest.raises(OrchestratorError, match="dbt build failed in place") as raised:
@@ -1393,9 +1400,7 @@ def test_a_copying_run_also_scores_an_unfinished_build_again(
         return DbtOutcome(success=True, nodes=[model])
 
     monkeypatch.setattr(pipeline, "run_dbt", fake_run_dbt)
-    monkeypatch.setattr(pipeline, "step_validate_raw", lambda run, inputs: None)
-    monkeypatch.setattr(pipeline, "step_validate_marts", lambda *a, **k: None)
-    monkeypatch.setattr(pipeline, "step_summarize", lambda *a, **k: None)
+    _without_great_expectations(monkeypatch)
     common = {
         "raw_dir": str(raw_dir),
         "warehouse": str(files.published),

@@ -334,8 +334,14 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt as exc:
         cause = f" by {exc}" if str(exc) else ""
+        consequence = (
+            "the build was in place: the warehouse may hold some models of this run, and the"
+            " next run scores the history again from where it was complete"
+            if getattr(args, "in_place", False)
+            else "nothing was published"
+        )
         print(
-            f"Interrupted{cause} (exit code {int(ExitCode.INTERRUPTED)}); nothing was published.",
+            f"Interrupted{cause} (exit code {int(ExitCode.INTERRUPTED)}); {consequence}.",
             file=sys.stderr,
         )
         return int(ExitCode.INTERRUPTED)

@@ -1377,6 +1377,41 @@ def test_in_place_builds_in_the_published_file_marked_until_dbt_succeeds(
     assert calls[2]["marked"]["history_complete_through"] == "2026-11-01"
 
 
+def test_an_interrupted_build_in_place_keeps_its_mark_and_says_so(
+    raw_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import signal
+
+    from scripts.orchestrator import pipeline
+
+    files = _history_warehouse(tmp_path, "2026-10-31")
+
+    def stopped_by_a_scheduler(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt("signal 15")
+
+    monkeypatch.setattr(pipeline, "run_dbt", stopped_by_a_scheduler)
+    _without_great_expectations(monkeypatch)
+    previous_handler = signal.getsignal(signal.SIGTERM)
+    try:
+        code = cli.main(
+            [
+                *("run", "--in-place", "--raw-dir", str(raw_dir)),
+                *("--warehouse", str(files.published), "--runs-dir", str(tmp_path / "runs")),
+            ]
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)  # cli.main installs its own
+    assert code == ExitCode.INTERRUPTED
+    error = capsys.readouterr().err
+    assert "Interrupted by signal 15 (exit code 130); the build was in place" in error
+    assert "nothing was published" not in error
+    marked = json.loads(files.unfinished.read_text())
+    assert marked["history_complete_through"] == "2026-10-31"
+
+
 def test_a_copying_run_also_scores_an_unfinished_build_again(
     raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

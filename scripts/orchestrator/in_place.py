@@ -1,18 +1,19 @@
 """Build in the published DuckDB file itself (`run --in-place`): no copy, no swap.
 
-A copying run needs room for a second warehouse beside the published one (47 GiB
+A copying run needs room for a second warehouse beside the published one (51 GB
 at L) and the time to copy it. A build in place needs neither, and gives up three
 things: BI tools cannot open the file while dbt writes it, a failed build leaves
 the models it reached updated and the others not, and `rollback` goes back to what
 the last copying run replaced.
 
 The history marts are scored incrementally, from the last score_date of
-fct_health_score_history. A build in place that stopped after that mart took a
-new date, but before the other history marts did, would leave them without it
-for good. So a build in place first writes `<warehouse>.unfinished`, naming the
-last score date every history mart held, and deletes it once dbt succeeded.
-While it exists, every run scores the history again from that date (var
-history_complete_through), or all of it (var history_rebuild) if there was none.
+fct_health_score_history, minus history_lookback_days. A build in place that
+stopped after that mart took its new dates, but before the other history marts
+did, would leave them without the dates beyond the lookback days for good. So a
+build in place first writes `<warehouse>.unfinished`, naming the last score date
+every history mart held, and deletes it once dbt succeeded. While it exists,
+every run scores the history again from that date (var history_complete_through),
+or all of it (var history_rebuild) if there was none.
 """
 
 from __future__ import annotations
@@ -24,10 +25,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from scripts.orchestrator.errors import ConfigError, ExitCode, OrchestratorError
-from scripts.orchestrator.logs import get_logger
 from scripts.orchestrator.settings import WarehouseFiles
-
-log = get_logger("in_place")
 
 HISTORY_ANCHOR = "fct_health_score_history"
 
@@ -124,7 +122,12 @@ def recovery_vars(unfinished: UnfinishedBuild, dbt_vars: dict) -> dict:
     given = merged.get("history_complete_through")
     through = unfinished.complete_through
     if given:
-        through = min(through, date.fromisoformat(str(given)))
+        try:
+            through = min(through, date.fromisoformat(str(given)))
+        except ValueError as exc:
+            raise ConfigError(
+                f"--vars history_complete_through '{given}' is not a date (YYYY-MM-DD)"
+            ) from exc
     merged["history_complete_through"] = through.isoformat()
     return merged
 

@@ -1473,6 +1473,8 @@ def test_recovery_vars_keep_the_earlier_date() -> None:
     assert recovery_vars(stopped, later) == {"history_complete_through": "2026-10-31"}
     no_history = UnfinishedBuild("r1", "2026-12-01T00:00:00+00:00", None)
     assert recovery_vars(no_history, {}) == {"history_rebuild": True}
+    with pytest.raises(ConfigError, match="history_complete_through 'last week' is not a date"):
+        recovery_vars(stopped, {"history_complete_through": "last week"})
 
 
 @pytest.mark.parametrize(

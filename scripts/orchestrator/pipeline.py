@@ -242,7 +242,6 @@ def step_validate_raw(run: Run, inputs: RawInputs) -> None:
 def step_prepare(run: Run) -> None:
     files = run.settings.warehouse
     with run.timer.step("prepare_build", f"preparing {run.settings.build_database.name}") as rec:
-        _recover_unfinished(run)
         if run.settings.in_place:
             publishing.discard_crashed_build(files)
             in_place.mark_unfinished(files, run.run_id)
@@ -484,6 +483,7 @@ def _build_and_publish(run: Run) -> None:
         in_place.check_not_open(files.published)
     else:
         publishing.check_room_to_build(files)
+    _recover_unfinished(run)  # before the raw validation: an unreadable mark stops the run
     inputs = step_locate(run)
     step_validate_raw(run, inputs)
     step_prepare(run)

@@ -1497,6 +1497,20 @@ def test_an_unreadable_mark_stops_the_run_naming_it(tmp_path: Path, content: str
     assert '"history_complete_through": null' in raised.value.message
 
 
+def test_an_unreadable_mark_stops_the_run_before_validating(
+    raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scripts.orchestrator import pipeline
+
+    files = _history_warehouse(tmp_path, "2026-10-31")
+    files.unfinished.write_text("{not json")
+    validated: list[str] = []
+    monkeypatch.setattr(pipeline, "step_validate_raw", lambda run, inputs: validated.append("raw"))
+    with pytest.raises(ConfigError, match="cannot be read"):
+        pipeline.run_pipeline(_in_place_settings(raw_dir, files, tmp_path))
+    assert validated == []
+
+
 def test_in_place_refuses_a_file_another_process_has_open(
     raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

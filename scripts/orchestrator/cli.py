@@ -256,9 +256,13 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from scripts.orchestrator.in_place import unfinished_warning
     from scripts.orchestrator.report import build_html_report, build_report, render_report
 
     settings = _settings(args, need_target=False)
+    warning = unfinished_warning(settings.warehouse)
+    if warning:
+        log.warning(warning)
     if args.report_format == "html":
         compiled_dir = Path(args.compiled_dir) if args.compiled_dir else None
         out = Path(args.out) if args.out else settings.runs_dir / "report.html"

@@ -84,6 +84,18 @@ def recorded_through(database: Path) -> date | None:
     return value if isinstance(value, date) else None
 
 
+def unfinished_warning(files: WarehouseFiles) -> str | None:
+    """What a reader of the published marts should know while a mark is there."""
+    unfinished = read_unfinished(files)
+    if unfinished is None:
+        return None
+    return (
+        f"{files.published.name} was left by a build in place that did not finish"
+        f" ({unfinished.describe()}): some marts may be from that build, and the history"
+        f" marts may not all hold the same dates until the next run ({files.unfinished})"
+    )
+
+
 def mark_unfinished(files: WarehouseFiles, run_id: str) -> UnfinishedBuild:
     """Note, before dbt writes anything, what a stopped build must score again.
     An older mark stays: it names what was complete before the first unfinished build."""

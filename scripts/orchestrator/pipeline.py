@@ -555,6 +555,9 @@ def validate_only(settings: Settings, *, only: str | None = None) -> RunSummary:
         if only in (None, "marts"):
             published = settings.warehouse.published
             if published.exists():
+                warning = in_place.unfinished_warning(settings.warehouse)
+                if warning:
+                    log.warning("  %s", warning)
                 step_validate_marts(run, published, partial=False)
             elif only == "marts":
                 raise OrchestratorError(

@@ -1412,6 +1412,27 @@ def test_an_interrupted_build_in_place_keeps_its_mark_and_says_so(
     assert marked["history_complete_through"] == "2026-10-31"
 
 
+def test_validating_the_marts_of_an_unfinished_build_warns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from scripts.orchestrator import pipeline
+
+    files = _history_warehouse(tmp_path, "2026-10-31")
+    monkeypatch.setattr(pipeline, "step_validate_marts", lambda *a, **k: None)
+    settings = build_settings(
+        warehouse=str(files.published), runs_dir=str(tmp_path / "runs"), need_target=False
+    )
+    pipeline.validate_only(settings, only="marts")
+    assert "did not finish" not in caplog.text
+    files.unfinished.write_text(
+        '{"run_id": "r1", "started_at": "2026-12-01T00:00:00+00:00",'
+        ' "history_complete_through": "2026-10-30"}'
+    )
+    pipeline.validate_only(settings, only="marts")
+    assert "customer_health.duckdb was left by a build in place that did not finish" in caplog.text
+    assert "every date through 2026-10-30" in caplog.text
+
+
 def test_a_copying_run_also_scores_an_unfinished_build_again(
     raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

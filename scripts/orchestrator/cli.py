@@ -86,7 +86,7 @@ def _build(parser: argparse.ArgumentParser) -> None:
         "--in-place",
         action="store_true",
         help="DuckDB: build in the published warehouse, not in a copy of it (no room"
-        " or time for a copy; BI tools must be disconnected; README 'Running the pipeline')",
+        " or time for a copy; BI tools must be disconnected; README 'Building in place')",
     )
     group.add_argument(
         "--unit-tests",

@@ -1136,6 +1136,7 @@ def test_prepare_refuses_a_copy_the_disk_cannot_hold(
     assert raised.value.exit_code == ExitCode.PUBLISH
     assert raised.value.step == "prepare_build"
     assert files.previous.name in raised.value.message
+    assert "--in-place" in raised.value.message
     assert not files.building.exists()
     monkeypatch.setattr(publish.shutil, "disk_usage", lambda path: _disk(free=6_000))
     assert publish.prepare_building(files) is True  # exactly enough room

@@ -19,13 +19,13 @@ or all of it (var history_rebuild) if there was none.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 from scripts.orchestrator.errors import ConfigError, ExitCode, OrchestratorError
 from scripts.orchestrator.settings import WarehouseFiles
+from scripts.orchestrator.summary import atomic_write
 
 HISTORY_ANCHOR = "fct_health_score_history"
 
@@ -114,9 +114,7 @@ def mark_unfinished(files: WarehouseFiles, run_id: str) -> UnfinishedBuild:
             unfinished.complete_through.isoformat() if unfinished.complete_through else None
         ),
     }
-    staging = files.unfinished.with_name(files.unfinished.name + ".tmp")
-    staging.write_text(json.dumps(content) + "\n", encoding="utf-8")
-    os.replace(staging, files.unfinished)  # whole or absent, even if the run dies here
+    atomic_write(files.unfinished, json.dumps(content) + "\n")  # whole, even if the run dies
     return unfinished
 
 

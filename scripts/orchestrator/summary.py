@@ -262,7 +262,8 @@ class RunSummary:
         }
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
+    """Write `path` whole or not at all: a reader never sees it half written."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
@@ -273,7 +274,7 @@ def write_summary(summary: RunSummary, runs_dir: Path) -> Path:
     summary.run_dir.mkdir(parents=True, exist_ok=True)
     path = summary.run_dir / "summary.json"
     document = summary.to_dict()
-    _atomic_write(path, json.dumps(document, indent=2, default=str))
+    atomic_write(path, json.dumps(document, indent=2, default=str))
     pointer = {
         "run_id": summary.run_id,
         "command": summary.command,
@@ -284,7 +285,7 @@ def write_summary(summary: RunSummary, runs_dir: Path) -> Path:
         "run_dir": str(summary.run_dir),
         "summary": str(path),
     }
-    _atomic_write(runs_dir / "latest.json", json.dumps(pointer, indent=2))
+    atomic_write(runs_dir / "latest.json", json.dumps(pointer, indent=2))
     return path
 
 

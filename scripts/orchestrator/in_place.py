@@ -96,10 +96,12 @@ def unfinished_warning(files: WarehouseFiles) -> str | None:
     )
 
 
-def mark_unfinished(files: WarehouseFiles, run_id: str) -> UnfinishedBuild:
+def mark_unfinished(
+    files: WarehouseFiles, run_id: str, *, earlier: UnfinishedBuild | None
+) -> UnfinishedBuild:
     """Note, before dbt writes anything, what a stopped build must score again.
-    An older mark stays: it names what was complete before the first unfinished build."""
-    earlier = read_unfinished(files)
+    `earlier`, the mark already there (read_unfinished), stays: it names what was
+    complete before the first unfinished build."""
     if earlier is not None:
         return earlier
     unfinished = UnfinishedBuild(

@@ -239,12 +239,13 @@ def step_validate_raw(run: Run, inputs: RawInputs) -> None:
         _raise_if_failed(run, "raw", outcomes, "validate_raw", ExitCode.RAW_VALIDATION)
 
 
-def step_prepare(run: Run) -> None:
+def step_prepare(run: Run, unfinished: in_place.UnfinishedBuild | None) -> None:
+    """`unfinished`: the mark of an earlier build in place, as _recover_unfinished read it."""
     files = run.settings.warehouse
     with run.timer.step("prepare_build", f"preparing {run.settings.build_database.name}") as rec:
         if run.settings.in_place:
             publishing.discard_crashed_build(files)
-            in_place.mark_unfinished(files, run.run_id)
+            in_place.mark_unfinished(files, run.run_id, earlier=unfinished)
             rec.detail = f"in place: dbt builds in {files.published.name} itself, no copy"
             run.summary.publish["started_from_copy"] = False
             return
@@ -258,11 +259,11 @@ def step_prepare(run: Run) -> None:
         run.summary.publish["started_from_copy"] = copied
 
 
-def _recover_unfinished(run: Run) -> None:
+def _recover_unfinished(run: Run) -> in_place.UnfinishedBuild | None:
     """After a build in place that stopped half-way, score its history dates again."""
     unfinished = in_place.read_unfinished(run.settings.warehouse)
     if unfinished is None:
-        return
+        return None
     dbt_vars = in_place.recovery_vars(unfinished, run.settings.dbt_vars)
     run.settings = replace(run.settings, dbt_vars=dbt_vars)
     run.summary.settings["dbt_vars"] = dbt_vars
@@ -278,6 +279,7 @@ def _recover_unfinished(run: Run) -> None:
         redo,
     )
     run.summary.publish["recovered_unfinished_build"] = unfinished.run_id
+    return unfinished
 
 
 def _dbt_record(outcome: DbtOutcome) -> dict:
@@ -483,10 +485,10 @@ def _build_and_publish(run: Run) -> None:
         in_place.check_not_open(files.published)
     else:
         publishing.check_room_to_build(files)
-    _recover_unfinished(run)  # before the raw validation: an unreadable mark stops the run
+    unfinished = _recover_unfinished(run)  # before the raw validation: a bad mark stops it
     inputs = step_locate(run)
     step_validate_raw(run, inputs)
-    step_prepare(run)
+    step_prepare(run, unfinished)
     step_dbt(run, inputs.fmt, inputs)
     built = run.settings.build_database
     step_validate_marts(run, built, partial=bool(run.settings.select))

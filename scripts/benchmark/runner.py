@@ -30,6 +30,10 @@ RESULTS_SCHEMA_VERSION = 1
 GIB = 1024**3
 INCREMENTAL_LABEL = "incremental daily run"
 REBUILD_LABEL = "rebuild (no incremental models yet)"
+DAILY_RUN_TARGET = "daily run <= 10% of the full build"
+# The issue sets the daily-run target at M and L; at S and XS dbt's fixed cost is most of
+# either build, and the share is reported in the summary table without a target.
+DAILY_RUN_TARGET_SCALES = frozenset({"M", "L"})
 
 
 @dataclass
@@ -103,7 +107,7 @@ def _baselines(
     return out
 
 
-def _targets(scale: Scale, runs: dict[str, dict[str, object]], baselines: dict) -> list[dict]:
+def issue_targets(scale: Scale, runs: dict[str, dict[str, object]], baselines: dict) -> list[dict]:
     """The issue's targets measurable in this run; none is met by a build that failed."""
     return withhold_targets(_target_values(scale, runs, baselines), runs)
 
@@ -131,11 +135,11 @@ def _target_values(
 ) -> list[dict[str, object]]:
     full, daily = runs.get("full_build"), runs.get("daily_run")
     targets: list[dict[str, object]] = []
-    if full and daily:
+    if full and daily and scale.name in DAILY_RUN_TARGET_SCALES:
         ratio = float(daily["wall_seconds"]) / float(full["wall_seconds"])  # type: ignore[arg-type]
         targets.append(
             {
-                "target": "daily run <= 10% of the full build",
+                "target": DAILY_RUN_TARGET,
                 "value": round(ratio, 3),
                 "met": ratio <= 0.10 if daily["label"] == INCREMENTAL_LABEL else None,
                 "note": None if daily["label"] == INCREMENTAL_LABEL else REBUILD_LABEL,
@@ -251,7 +255,7 @@ def run_benchmark(options: Options) -> dict[str, object]:
     results["runs"] = runs
     results["skipped"] = skipped
     results["baselines"] = baselines
-    results["targets"] = _targets(options.scale, runs, baselines)
+    results["targets"] = issue_targets(options.scale, runs, baselines)
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     results["results_file"] = str(options.results_dir / f"{options.scale.name}-{stamp}.json")
     return results

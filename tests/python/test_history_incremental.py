@@ -317,3 +317,53 @@ def test_history_complete_through_scores_the_later_dates_again(
     )
     assert refused.returncode != 0
     assert "var history_complete_through must be a date (YYYY-MM-DD)" in refused.stdout
+
+
+def build_as_of(env: dict[str, str], as_of: date) -> None:
+    result = dbt(
+        env,
+        *("build", "--exclude", "resource_type:unit_test"),
+        *("--vars", f"{{history_lookback_days: {LOOKBACK_DAYS}, as_of_date: '{as_of}'}}"),
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+@pytest.mark.parametrize("days_back", [20, 1])
+def test_a_run_as_of_a_past_date_keeps_the_recorded_history(
+    warehouses: dict[str, Path], tmp_path: Path, days_back: int
+) -> None:
+    """A run with an as_of_date the history has recorded scores the latest-date marts as
+    of that date and leaves the history alone: 20 days back, before the lookback days,
+    no history row is written again; 1 day back, the lookback days up to it are rescored
+    and the later date keeps its rows and its alerts (the alerts' pre-hook once deleted
+    every alert from the first rescored date on, for good)."""
+    copy, env = incremental_copy(warehouses, tmp_path)
+    as_of = date.fromisoformat(END_DATE) - timedelta(days=days_back)
+    if days_back > LOOKBACK_DAYS:
+        # as if an earlier scorecard had scored the date: a rescore would overwrite it,
+        # and the latest-date marts, scored now, need not equal it
+        with duckdb.connect(str(copy)) as con:
+            con.execute(
+                "update main.fct_health_score_history set scorecard_version = 'earlier',"
+                " computed_score = computed_score / 2, health_score = health_score / 2"
+                " where score_date = ?",
+                [as_of],
+            )
+    before = {table: read_rows(copy, table) for table in HISTORY_KEYS}
+    build_as_of(env, as_of)  # with the data tests, assert_latest_scores_match_history too
+
+    for table, recorded in before.items():
+        after = read_rows(copy, table)
+        assert after.keys() == recorded.keys(), (
+            f"{table}: {len(recorded.keys() - after.keys())} rows gone, "
+            f"{len(after.keys() - recorded.keys())} new"
+        )
+        changed = [
+            key
+            for key, row in after.items()
+            if any(not same_value(value, recorded[key][name]) for name, value in row.items())
+        ]
+        assert not changed, f"{table}: {len(changed)} recorded rows changed, e.g. {changed[:3]}"
+    with duckdb.connect(str(copy), read_only=True) as con:
+        latest = con.execute("select distinct as_of_date from main.fct_health_scores").fetchall()
+    assert latest == [(as_of,)]

@@ -7,7 +7,9 @@
 -- activity date) to as_of_date, plus as_of_date itself (the latest-date marts).
 -- Once the score history exists (and var history_rebuild is false), only the
 -- dates after its last score_date minus var history_lookback_days are scored:
--- a daily run computes the new days, not the whole year again. Var
+-- a daily run computes the new days, not the whole year again. An as_of_date on
+-- or before those dates (a run as of a past date) is scored for the latest-date
+-- marts only, not written to the history again. Var
 -- history_complete_through (a date) moves that last score_date back to it: the
 -- orchestrator sets it after a build in place stopped half-way, when some history
 -- marts may hold dates the others lack.
@@ -114,7 +116,13 @@ final as (
     select
         flagged.as_of_date,
         flagged.is_latest,
+        -- a past as_of_date the history already records is scored for the latest-date
+        -- marts only: recorded history is not rescored by a run that looks back
         flagged.is_history_date
+        and (
+            flagged.recompute_from_date is null
+            or flagged.as_of_date > flagged.recompute_from_date
+        ) as is_history_date
     from flagged
     where
         (flagged.is_history_date or flagged.is_latest)

@@ -7,8 +7,12 @@
 --   (sum of the average ranks of the non-churned - n0 (n0 + 1) / 2) / (n0 n1));
 --   0.5 is no better than chance, 1 is perfect;
 -- - lowest_decile_lift: the churn rate of the lowest-scoring tenth of the
---   observations divided by the overall churn rate (ties split by account and
---   date, as in backtest_churn_by_decile).
+--   observations divided by the overall churn rate. Ties are shared, as the AUC
+--   counts them half: the rows of a score value that straddles the tenth count
+--   by the share of them inside it, so a score many observations hold (a yes/no
+--   metric's 0, say) gives its own churn rate, not that of the accounts first by
+--   id. backtest_churn_by_decile, a table of every decile, splits ties by account
+--   and date instead.
 {%- set horizon_days = var('backtest_horizon_days', 90) %}
 
 with
@@ -79,15 +83,64 @@ ranked as (
             count(*) over (
                 partition by predictions.predictor, predictions.predictor_score
             ) - 1
-        ) / 2.0 as average_rank,
-        ntile(10) over (
-            partition by predictions.predictor
-            order by
-                predictions.predictor_score,
-                predictions.account_id,
-                predictions.score_date
-        ) as score_decile
+        ) / 2.0 as average_rank
     from predictions
+),
+
+-- the observations and churners of each score value of a predictor
+score_values as (
+    select
+        predictions.predictor,
+        predictions.predictor_score,
+        count(*) as value_observations,
+        sum(predictions.churned_within_horizon) as value_churned
+    from predictions
+    group by 1, 2
+),
+
+score_values_placed as (
+    select
+        score_values.*,
+        coalesce(
+            sum(score_values.value_observations) over (
+                partition by score_values.predictor
+                order by score_values.predictor_score
+                rows between unbounded preceding and 1 preceding
+            ),
+            0
+        ) as observations_below,
+        cast(
+            sum(score_values.value_observations) over (
+                partition by score_values.predictor
+            ) as {{ type_double() }}
+        ) / 10 as tenth_size
+    from score_values
+),
+
+-- each value's rows inside the lowest tenth, and its churners in the same share
+lowest_tenth_shares as (
+    select
+        score_values_placed.predictor,
+        score_values_placed.tenth_size,
+        score_values_placed.value_churned
+        * greatest(
+            0,
+            least(
+                score_values_placed.value_observations,
+                score_values_placed.tenth_size - score_values_placed.observations_below
+            )
+        )
+        / score_values_placed.value_observations as churned_inside
+    from score_values_placed
+),
+
+lowest_tenth as (
+    select
+        lowest_tenth_shares.predictor,
+        sum(lowest_tenth_shares.churned_inside) / max(lowest_tenth_shares.tenth_size)
+            as lowest_decile_churn_rate
+    from lowest_tenth_shares
+    group by 1
 ),
 
 summed as (
@@ -100,11 +153,7 @@ summed as (
             as retained_observations,
         sum(
             case when ranked.churned_within_horizon = 0 then ranked.average_rank else 0 end
-        ) as retained_rank_sum,
-        sum(case when ranked.score_decile = 1 then 1 else 0 end) as lowest_decile_observations,
-        sum(
-            case when ranked.score_decile = 1 then ranked.churned_within_horizon else 0 end
-        ) as lowest_decile_churned
+        ) as retained_rank_sum
     from ranked
     group by 1, 2
 ),
@@ -125,17 +174,15 @@ final as (
             / nullif(summed.retained_observations * summed.churned_observations, 0)
             as {{ type_double() }}
         ) as auc,
-        cast(summed.lowest_decile_churned as {{ type_double() }})
-        / nullif(summed.lowest_decile_observations, 0) as lowest_decile_churn_rate,
-        (
-            cast(summed.lowest_decile_churned as {{ type_double() }})
-            / nullif(summed.lowest_decile_observations, 0)
-        )
+        lowest_tenth.lowest_decile_churn_rate,
+        lowest_tenth.lowest_decile_churn_rate
         / nullif(
             cast(summed.churned_observations as {{ type_double() }}) / summed.observations, 0
         ) as lowest_decile_lift,
         {{ horizon_days }} as horizon_days
     from summed
+    inner join lowest_tenth
+        on summed.predictor = lowest_tenth.predictor
 )
 
 select * from final

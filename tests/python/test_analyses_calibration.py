@@ -92,6 +92,19 @@ def _observations(database: Path, horizon: int = 90) -> list[tuple]:
     return rows
 
 
+def lowest_tenth_rate(pairs: list[tuple[float, int]]) -> float:
+    """Churn rate of the lowest tenth of (score, churned) pairs, a score value that
+    straddles the tenth counting by the share of its rows inside it."""
+    size = len(pairs) / 10
+    below = churned = 0.0
+    for score in sorted({score for score, _ in pairs}):
+        value = [y for s, y in pairs if s == score]
+        inside = max(0.0, min(len(value), size - below))
+        churned += sum(value) * inside / len(value)
+        below += len(value)
+    return churned / size
+
+
 def test_backtest_auc_and_lift_match_brute_force(report_db: Path, report_results: dict) -> None:
     result = report_results["backtest_separation"]
     assert result.ok, result.error
@@ -103,11 +116,8 @@ def test_backtest_auc_and_lift_match_brute_force(report_db: Path, report_results
     assert health["churned_observations"] == sum(y for _, y in pairs)
     assert health["auc"] == pytest.approx(expected_auc(pairs))
     assert health["auc"] > 0.7  # the fixture's churners score lower
-    ordered = sorted(observations, key=lambda r: (r[2], r[0], r[1]))
-    tenth = ordered[: -(-len(ordered) // 10)]  # ntile(10) puts the remainder first
-    lowest_rate = sum(r[3] for r in tenth) / len(tenth)
     overall = sum(y for _, y in pairs) / len(pairs)
-    assert health["lowest_decile_lift"] == pytest.approx(lowest_rate / overall)
+    assert health["lowest_decile_lift"] == pytest.approx(lowest_tenth_rate(pairs) / overall)
     assert {"usage", "adoption", "tickets", "computed_score"} <= set(rows)
 
 
@@ -141,6 +151,42 @@ def test_auc_counts_ties_half(tmp_path: Path) -> None:
     # pairs (retained, churned): 20>10 1, 20=20 0.5, 30>both 2, 40>both 2 -> 5.5 / 6
     assert health["auc"] == pytest.approx(5.5 / 6)
     assert health["observations"] == 5
+
+
+def test_lowest_decile_shares_a_tie_instead_of_splitting_it_by_account(tmp_path: Path) -> None:
+    """Ten observations, four of them tied at the lowest score 0 with one churner (d)
+    among them: the lowest tenth (one observation) is that tie's share, churn rate 1/4,
+    whichever account ids the tie holds; overall 2/10 churned, so the lift is 1.25. Split
+    by account id it would be d's alone (rate 0 with d last, 1 with d first)."""
+    database = tmp_path / "tie.duckdb"
+    build_report_db(database, accounts=0)
+    con = duckdb.connect(str(database))
+    rows = [("a", 0, False), ("b", 0, False), ("c", 0, False), ("d", 0, True)]
+    rows += [(name, 50 + 10 * i, name == "e") for i, name in enumerate("efghij")]
+    for account_id, score, churns in rows:
+        churned_at = "2026-01-20 10:00:00" if churns else None
+        con.execute(
+            "insert into dim_accounts (account_id, churned_at) values (?, ?)",
+            [account_id, churned_at],
+        )
+        con.execute(
+            "insert into fct_health_score_history (account_id, score_date, health_score,"
+            " computed_score, band, grade) values (?, date '2026-01-01', ?, ?, 'green', 'A')",
+            [account_id, score, score],
+        )
+    # a later score date, so that 2026-01-01 is a full horizon before the end
+    con.execute(
+        "insert into fct_health_score_history (account_id, score_date, health_score,"
+        " computed_score, band, grade) values ('j', date '2026-07-20', 100, 100, 'green', 'A')"
+    )
+    con.close()
+    compiled = {"backtest_separation": compiled_analyses()["backtest_separation"]}
+    result = run_analyses(database, compiled)["backtest_separation"]
+    assert result.ok, result.error
+    health = result.frame.set_index("predictor").loc["health_score"]
+    assert health["observations"] == 10
+    assert health["lowest_decile_churn_rate"] == pytest.approx(0.25)
+    assert health["lowest_decile_lift"] == pytest.approx(0.25 / 0.2)
 
 
 def test_weight_sensitivity_recomputes_like_the_engine(

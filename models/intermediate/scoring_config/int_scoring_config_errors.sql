@@ -1,7 +1,7 @@
 {{ config(materialized='table') }}
 
--- Every problem found in the scoring configuration seeds, one row each, naming
--- the seed and the row at fault. Nothing is scored while this table has a row:
+-- Every problem found in the scoring configuration seeds (and the alert rules),
+-- one row each, naming the seed and the row at fault. Nothing is scored while this table has a row:
 -- int_scorecard_validated fails the build with all the messages.
 
 {%- set string_type = dbt.type_string() %}
@@ -48,6 +48,10 @@ score_bands as (
 
 score_grades as (
     select * from {{ ref('score_grades') }}
+),
+
+alert_rules as (
+    select * from {{ ref('alert_rules') }}
 ),
 
 accounts as (
@@ -157,6 +161,10 @@ catalog_rule_errors as (
                 metric_catalog.measure_type = 'boolean'
                 and metric_catalog.normalization <> 'none'
                 then 'a boolean metric takes normalization none'
+            when
+                metric_catalog.measure_type = 'trend'
+                and metric_catalog.normalization <> 'none'
+                then 'a trend metric takes normalization none (its value is a % change)'
         end as problem
     from metric_catalog
 ),
@@ -563,13 +571,63 @@ grade_errors as (
     from grades_compared
 ),
 
+-- seeds/alert_rules.csv -------------------------------------------------------
+
+-- an enabled rule without the parameters its type reads would never fire, silently
+alert_rule_errors as (
+    select
+        'seeds/alert_rules.csv' as seed_path,
+        'row rule_id=' || coalesce(alert_rules.rule_id, '') as row_reference,
+        case
+            when
+                alert_rules.alert_type = 'score_below_threshold'
+                and not coalesce(
+                    alert_rules.threshold_score > 0 and alert_rules.threshold_score <= 100, false
+                )
+                then
+                    'score_below_threshold needs a threshold_score above 0 and at most 100 (found '
+                    || coalesce(cast(alert_rules.threshold_score as {{ string_type }}), 'empty')
+                    || ')'
+            when
+                alert_rules.alert_type = 'score_dropped'
+                and not coalesce(alert_rules.drop_points > 0, false)
+                then
+                    'score_dropped needs drop_points above 0 (found '
+                    || coalesce(cast(alert_rules.drop_points as {{ string_type }}), 'empty')
+                    || ')'
+            when
+                alert_rules.alert_type = 'score_dropped'
+                and not coalesce(alert_rules.within_days >= 1, false)
+                then
+                    'score_dropped needs within_days of at least 1 (found '
+                    || coalesce(cast(alert_rules.within_days as {{ string_type }}), 'empty')
+                    || ')'
+            when
+                alert_rules.alert_type = 'key_metric_red'
+                and not coalesce(alert_rules.min_weight >= 0, false)
+                then
+                    'key_metric_red needs a min_weight of 0 or more (found '
+                    || coalesce(cast(alert_rules.min_weight as {{ string_type }}), 'empty')
+                    || ')'
+            when
+                alert_rules.alert_type = 'consecutive_declines'
+                and not coalesce(alert_rules.periods >= 1, false)
+                then
+                    'consecutive_declines needs periods of at least 1 (found '
+                    || coalesce(cast(alert_rules.periods as {{ string_type }}), 'empty')
+                    || ')'
+        end as problem
+    from alert_rules
+    where alert_rules.is_enabled
+),
+
 -- All -------------------------------------------------------------------------
 
 {%- set error_ctes = [
     'catalog_duplicates', 'catalog_enum_errors', 'catalog_rule_errors',
     'scorecard_row_errors', 'scorecard_zero_weight_errors', 'group_weight_row_errors',
     'group_weight_zero_errors', 'plan_segment_errors', 'unmapped_plan_errors',
-    'band_errors', 'grade_errors',
+    'band_errors', 'grade_errors', 'alert_rule_errors',
 ] %}
 
 all_errors as (

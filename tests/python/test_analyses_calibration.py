@@ -7,10 +7,11 @@ tests/fixtures/calibration/builders.py.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from scripts.orchestrator.report_analyses import run_analyses
@@ -121,33 +122,38 @@ def test_backtest_auc_and_lift_match_brute_force(report_db: Path, report_results
     assert {"usage", "adoption", "tickets", "computed_score"} <= set(rows)
 
 
-def test_auc_counts_ties_half(tmp_path: Path) -> None:
-    """Tiny history with ties across classes: AUC by hand."""
-    database = tmp_path / "ties.duckdb"
+def separation_of_health_score(
+    database: Path, rows: list[tuple[str, float, bool]], later: tuple[str, float]
+) -> pd.Series:
+    """backtest_separation's health_score row on a history of one score date (2026-01-01,
+    churners churning on 01-20) and one later row (account, score) on 07-20, so that
+    2026-01-01 is a full horizon before the end."""
     build_report_db(database, accounts=0)
     con = duckdb.connect(str(database))
-    # scores (churned?): 10 (y), 20 (y), 20 (n), 30 (n), 40 (n); end date 200 days later
-    rows = [("a", 10, True), ("b", 20, True), ("c", 20, False), ("d", 30, False), ("e", 40, False)]
+    insert_score = (
+        "insert into fct_health_score_history (account_id, score_date, health_score,"
+        " computed_score, band, grade) values (?, ?, ?, ?, 'green', 'A')"
+    )
     for account_id, score, churns in rows:
         churned_at = "2026-01-20 10:00:00" if churns else None
         con.execute(
             "insert into dim_accounts (account_id, churned_at) values (?, ?)",
             [account_id, churned_at],
         )
-        con.execute(
-            "insert into fct_health_score_history (account_id, score_date, health_score,"
-            " computed_score, band, grade) values (?, date '2026-01-01', ?, ?, 'green', 'A')",
-            [account_id, score, score],
-        )
-    con.execute(
-        "insert into fct_health_score_history (account_id, score_date, health_score,"
-        " computed_score, band, grade) values ('e', date '2026-07-20', 40, 40, 'green', 'A')"
-    )
+        con.execute(insert_score, [account_id, date(2026, 1, 1), score, score])
+    con.execute(insert_score, [later[0], date(2026, 7, 20), later[1], later[1]])
     con.close()
     compiled = {"backtest_separation": compiled_analyses()["backtest_separation"]}
     result = run_analyses(database, compiled)["backtest_separation"]
     assert result.ok, result.error
-    health = result.frame.set_index("predictor").loc["health_score"]
+    return result.frame.set_index("predictor").loc["health_score"]
+
+
+def test_auc_counts_ties_half(tmp_path: Path) -> None:
+    """Tiny history with ties across classes: AUC by hand."""
+    # scores (churned?): 10 (y), 20 (y), 20 (n), 30 (n), 40 (n)
+    rows = [("a", 10, True), ("b", 20, True), ("c", 20, False), ("d", 30, False), ("e", 40, False)]
+    health = separation_of_health_score(tmp_path / "ties.duckdb", rows, ("e", 40))
     # pairs (retained, churned): 20>10 1, 20=20 0.5, 30>both 2, 40>both 2 -> 5.5 / 6
     assert health["auc"] == pytest.approx(5.5 / 6)
     assert health["observations"] == 5
@@ -158,32 +164,9 @@ def test_lowest_decile_shares_a_tie_instead_of_splitting_it_by_account(tmp_path:
     among them: the lowest tenth (one observation) is that tie's share, churn rate 1/4,
     whichever account ids the tie holds; overall 2/10 churned, so the lift is 1.25. Split
     by account id it would be d's alone (rate 0 with d last, 1 with d first)."""
-    database = tmp_path / "tie.duckdb"
-    build_report_db(database, accounts=0)
-    con = duckdb.connect(str(database))
     rows = [("a", 0, False), ("b", 0, False), ("c", 0, False), ("d", 0, True)]
     rows += [(name, 50 + 10 * i, name == "e") for i, name in enumerate("efghij")]
-    for account_id, score, churns in rows:
-        churned_at = "2026-01-20 10:00:00" if churns else None
-        con.execute(
-            "insert into dim_accounts (account_id, churned_at) values (?, ?)",
-            [account_id, churned_at],
-        )
-        con.execute(
-            "insert into fct_health_score_history (account_id, score_date, health_score,"
-            " computed_score, band, grade) values (?, date '2026-01-01', ?, ?, 'green', 'A')",
-            [account_id, score, score],
-        )
-    # a later score date, so that 2026-01-01 is a full horizon before the end
-    con.execute(
-        "insert into fct_health_score_history (account_id, score_date, health_score,"
-        " computed_score, band, grade) values ('j', date '2026-07-20', 100, 100, 'green', 'A')"
-    )
-    con.close()
-    compiled = {"backtest_separation": compiled_analyses()["backtest_separation"]}
-    result = run_analyses(database, compiled)["backtest_separation"]
-    assert result.ok, result.error
-    health = result.frame.set_index("predictor").loc["health_score"]
+    health = separation_of_health_score(tmp_path / "tie.duckdb", rows, ("j", 100))
     assert health["observations"] == 10
     assert health["lowest_decile_churn_rate"] == pytest.approx(0.25)
     assert health["lowest_decile_lift"] == pytest.approx(0.25 / 0.2)

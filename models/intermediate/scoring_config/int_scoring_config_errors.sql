@@ -573,49 +573,30 @@ grade_errors as (
 
 -- seeds/alert_rules.csv -------------------------------------------------------
 
--- an enabled rule without the parameters its type reads would never fire, silently
+-- an enabled rule without the parameters its type reads would never fire, silently;
+-- <c> stands for the parameter's column
+{%- set alert_rule_parameters = [
+    ('score_below_threshold', 'threshold_score', '<c> > 0 and <c> <= 100',
+        'a threshold_score above 0 and at most 100'),
+    ('score_dropped', 'drop_points', '<c> > 0', 'drop_points above 0'),
+    ('score_dropped', 'within_days', '<c> >= 1', 'within_days of at least 1'),
+    ('key_metric_red', 'min_weight', '<c> >= 0', 'a min_weight of 0 or more'),
+    ('consecutive_declines', 'periods', '<c> >= 1', 'periods of at least 1'),
+] %}
 alert_rule_errors as (
     select
         'seeds/alert_rules.csv' as seed_path,
         'row rule_id=' || coalesce(alert_rules.rule_id, '') as row_reference,
         case
+            {%- for alert_type, column, valid, needed in alert_rule_parameters %}
             when
-                alert_rules.alert_type = 'score_below_threshold'
-                and not coalesce(
-                    alert_rules.threshold_score > 0 and alert_rules.threshold_score <= 100, false
-                )
+                alert_rules.alert_type = '{{ alert_type }}'
+                and not coalesce({{ valid | replace('<c>', 'alert_rules.' ~ column) }}, false)
                 then
-                    'score_below_threshold needs a threshold_score above 0 and at most 100 (found '
-                    || coalesce(cast(alert_rules.threshold_score as {{ string_type }}), 'empty')
+                    '{{ alert_type }} needs {{ needed }} (found '
+                    || coalesce(cast(alert_rules.{{ column }} as {{ string_type }}), 'empty')
                     || ')'
-            when
-                alert_rules.alert_type = 'score_dropped'
-                and not coalesce(alert_rules.drop_points > 0, false)
-                then
-                    'score_dropped needs drop_points above 0 (found '
-                    || coalesce(cast(alert_rules.drop_points as {{ string_type }}), 'empty')
-                    || ')'
-            when
-                alert_rules.alert_type = 'score_dropped'
-                and not coalesce(alert_rules.within_days >= 1, false)
-                then
-                    'score_dropped needs within_days of at least 1 (found '
-                    || coalesce(cast(alert_rules.within_days as {{ string_type }}), 'empty')
-                    || ')'
-            when
-                alert_rules.alert_type = 'key_metric_red'
-                and not coalesce(alert_rules.min_weight >= 0, false)
-                then
-                    'key_metric_red needs a min_weight of 0 or more (found '
-                    || coalesce(cast(alert_rules.min_weight as {{ string_type }}), 'empty')
-                    || ')'
-            when
-                alert_rules.alert_type = 'consecutive_declines'
-                and not coalesce(alert_rules.periods >= 1, false)
-                then
-                    'consecutive_declines needs periods of at least 1 (found '
-                    || coalesce(cast(alert_rules.periods as {{ string_type }}), 'empty')
-                    || ')'
+            {%- endfor %}
         end as problem
     from alert_rules
     where alert_rules.is_enabled

@@ -74,11 +74,18 @@ def dbt(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def dbt_build(env: dict[str, str]) -> None:
+def dbt_build(env: dict[str, str], *, as_of: date | None = None, data_tests: bool = False) -> None:
+    """dbt build without unit tests; data tests only if asked; var as_of_date if given."""
+    excluded = (
+        ["resource_type:unit_test"]
+        if data_tests
+        else ["resource_type:test", "resource_type:unit_test"]
+    )
+    as_of_var = f", as_of_date: '{as_of}'" if as_of else ""
     result = dbt(
         env,
-        *("build", "--exclude", "resource_type:test", "resource_type:unit_test"),
-        *("--vars", f"{{history_lookback_days: {LOOKBACK_DAYS}}}"),
+        *("build", "--exclude", *excluded),
+        *("--vars", f"{{history_lookback_days: {LOOKBACK_DAYS}{as_of_var}}}"),
     )
     assert result.returncode == 0, result.stdout[-4000:]
 
@@ -97,6 +104,23 @@ def same_value(left: object, right: object) -> bool:
     if isinstance(left, float) and isinstance(right, float):
         return math.isclose(left, right, rel_tol=0, abs_tol=1e-9)
     return left == right
+
+
+def assert_same_rows(
+    table: str, rows: dict[tuple, dict[str, object]], expected: dict[tuple, dict[str, object]]
+) -> None:
+    """The same keys, and every value the same (floats to 1e-9)."""
+    assert rows.keys() == expected.keys(), (
+        f"{table}: {len(rows.keys() - expected.keys())} rows only here, "
+        f"{len(expected.keys() - rows.keys())} only expected"
+    )
+    differences = [
+        (key, column, row[column], expected[key][column])
+        for key, row in rows.items()
+        for column in row
+        if not same_value(row[column], expected[key][column])
+    ]
+    assert not differences, f"{table}: {len(differences)} values differ, e.g. {differences[:5]}"
 
 
 STALE_ALERT_ID = "stale-alert-of-a-rescored-date"
@@ -181,19 +205,10 @@ def test_incremental_run_scores_only_new_dates(warehouses: dict[str, Path]) -> N
 
 @pytest.mark.parametrize("table", sorted(HISTORY_KEYS))
 def test_incremental_equals_full_rebuild(warehouses: dict[str, Path], table: str) -> None:
-    incremental = read_rows(warehouses["incremental"], table)
-    rebuilt = read_rows(warehouses["rebuilt"], table)
-    assert incremental.keys() == rebuilt.keys(), (
-        f"{table}: {len(incremental.keys() - rebuilt.keys())} rows only incremental, "
-        f"{len(rebuilt.keys() - incremental.keys())} only rebuilt"
+    # here: the incremental warehouse; expected: the rebuilt one
+    assert_same_rows(
+        table, read_rows(warehouses["incremental"], table), read_rows(warehouses["rebuilt"], table)
     )
-    differences = [
-        (key, column, row[column], rebuilt[key][column])
-        for key, row in incremental.items()
-        for column in row
-        if not same_value(row[column], rebuilt[key][column])
-    ]
-    assert not differences, f"{table}: {len(differences)} values differ, e.g. {differences[:5]}"
 
 
 def dbt_test(env: dict[str, str], select: str) -> subprocess.CompletedProcess[str]:
@@ -319,15 +334,6 @@ def test_history_complete_through_scores_the_later_dates_again(
     assert "var history_complete_through must be a date (YYYY-MM-DD)" in refused.stdout
 
 
-def build_as_of(env: dict[str, str], as_of: date) -> None:
-    result = dbt(
-        env,
-        *("build", "--exclude", "resource_type:unit_test"),
-        *("--vars", f"{{history_lookback_days: {LOOKBACK_DAYS}, as_of_date: '{as_of}'}}"),
-    )
-    assert result.returncode == 0, result.stdout[-4000:]
-
-
 @pytest.mark.parametrize("days_back", [20, 1])
 def test_a_run_as_of_a_past_date_keeps_the_recorded_history(
     warehouses: dict[str, Path], tmp_path: Path, days_back: int
@@ -350,20 +356,11 @@ def test_a_run_as_of_a_past_date_keeps_the_recorded_history(
                 [as_of],
             )
     before = {table: read_rows(copy, table) for table in HISTORY_KEYS}
-    build_as_of(env, as_of)  # with the data tests, assert_latest_scores_match_history too
+    # with the data tests: assert_latest_scores_match_history too
+    dbt_build(env, as_of=as_of, data_tests=True)
 
     for table, recorded in before.items():
-        after = read_rows(copy, table)
-        assert after.keys() == recorded.keys(), (
-            f"{table}: {len(recorded.keys() - after.keys())} rows gone, "
-            f"{len(after.keys() - recorded.keys())} new"
-        )
-        changed = [
-            key
-            for key, row in after.items()
-            if any(not same_value(value, recorded[key][name]) for name, value in row.items())
-        ]
-        assert not changed, f"{table}: {len(changed)} recorded rows changed, e.g. {changed[:3]}"
+        assert_same_rows(table, read_rows(copy, table), recorded)  # expected: as recorded
     with duckdb.connect(str(copy), read_only=True) as con:
         latest = con.execute("select distinct as_of_date from main.fct_health_scores").fetchall()
     assert latest == [(as_of,)]

@@ -1,8 +1,9 @@
 {{ config(materialized='table') }}
 
 -- Every problem found in the scoring configuration seeds (and the alert rules),
--- one row each, naming the seed and the row at fault. Nothing is scored while this table has a row:
--- int_scorecard_validated fails the build with all the messages.
+-- one row each, naming the seed and the row at fault. Nothing is scored while
+-- this table has a row: int_scorecard_validated fails the build with all the
+-- messages.
 
 {%- set string_type = dbt.type_string() %}
 {%- set catalog_enums = {

@@ -9,6 +9,9 @@
 -- Quantiles are interpolated between the two nearest ranks (percentile_cont),
 -- computed with window functions so that the SQL runs on any engine.
 -- Boolean metrics have no thresholds and are left out.
+-- Accounts without a value have no place in the quantiles, but a metric scored
+-- as worst when missing puts them in red: the band mix is shown both among the
+-- values alone (what moving a threshold changes) and as the scores show it.
 {%- set red_share = var('calibration_red_share', 0.15) %}
 {%- set yellow_share = var('calibration_yellow_share', 0.25) %}
 
@@ -23,7 +26,7 @@ latest_date as (
     from metric_scores
 ),
 
-metric_values as (
+latest_metric_rows as (
     select
         metric_scores.metric_id,
         metric_scores.metric_label,
@@ -32,13 +35,35 @@ metric_values as (
         metric_scores.direction,
         metric_scores.red_threshold,
         metric_scores.green_threshold,
+        metric_scores.missing_data_policy,
         metric_scores.normalized_value as metric_value
     from metric_scores
     inner join latest_date
         on metric_scores.as_of_date = latest_date.as_of_date
-    where
-        metric_scores.measure_type != 'boolean'
-        and metric_scores.normalized_value is not null
+    where metric_scores.measure_type != 'boolean'
+),
+
+-- every scorecard row used, also one whose accounts all lack a value
+scorecard_rows as (
+    select
+        latest_metric_rows.metric_id,
+        latest_metric_rows.metric_label,
+        latest_metric_rows.scorecard_segment,
+        latest_metric_rows.scorecard_lifecycle_stage,
+        latest_metric_rows.direction,
+        latest_metric_rows.red_threshold,
+        latest_metric_rows.green_threshold,
+        latest_metric_rows.missing_data_policy,
+        count(latest_metric_rows.metric_value) as values_count,
+        sum(case when latest_metric_rows.metric_value is null then 1 else 0 end)
+            as missing_count
+    from latest_metric_rows
+    group by 1, 2, 3, 4, 5, 6, 7, 8
+),
+
+metric_values as (
+    select * from latest_metric_rows
+    where metric_value is not null
 ),
 
 ranked as (
@@ -50,27 +75,8 @@ ranked as (
                 metric_values.scorecard_segment,
                 metric_values.scorecard_lifecycle_stage
             order by metric_values.metric_value
-        ) as value_rank,
-        count(*) over (
-            partition by
-                metric_values.metric_id,
-                metric_values.scorecard_segment,
-                metric_values.scorecard_lifecycle_stage
-        ) as values_count
+        ) as value_rank
     from metric_values
-),
-
-scorecard_rows as (
-    select distinct
-        ranked.metric_id,
-        ranked.metric_label,
-        ranked.scorecard_segment,
-        ranked.scorecard_lifecycle_stage,
-        ranked.direction,
-        ranked.red_threshold,
-        ranked.green_threshold,
-        ranked.values_count
-    from ranked
 ),
 
 probabilities as (
@@ -124,6 +130,7 @@ positions as (
         end as rank_position
     from scorecard_rows
     cross join probabilities
+    where scorecard_rows.values_count > 0
 ),
 
 bracketed as (
@@ -220,6 +227,31 @@ band_mix as (
     group by 1, 2, 3
 ),
 
+-- the red share as the metric's scores show it: accounts without a value count
+-- when scored as worst (red), and are left out when excluded (no band)
+scored_red_mix as (
+    select
+        scorecard_rows.metric_id,
+        scorecard_rows.scorecard_segment,
+        scorecard_rows.scorecard_lifecycle_stage,
+        scorecard_rows.values_count
+        + case
+            when scorecard_rows.missing_data_policy = 'worst' then scorecard_rows.missing_count
+            else 0
+        end as scored_count,
+        coalesce(band_mix.current_red_share * scorecard_rows.values_count, 0)
+        + case
+            when scorecard_rows.missing_data_policy = 'worst' then scorecard_rows.missing_count
+            else 0
+        end as scored_red_count
+    from scorecard_rows
+    left join band_mix
+        on
+            scorecard_rows.metric_id = band_mix.metric_id
+            and scorecard_rows.scorecard_segment = band_mix.scorecard_segment
+            and scorecard_rows.scorecard_lifecycle_stage = band_mix.scorecard_lifecycle_stage
+),
+
 final as (
     select
         scorecard_rows.metric_id,
@@ -228,6 +260,8 @@ final as (
         scorecard_rows.scorecard_lifecycle_stage,
         scorecard_rows.direction,
         scorecard_rows.values_count as accounts_with_value,
+        scorecard_rows.missing_count as accounts_without_value,
+        scorecard_rows.missing_data_policy,
         pivoted.p10,
         pivoted.p25,
         pivoted.p50,
@@ -238,6 +272,12 @@ final as (
         cast(band_mix.current_red_share as {{ type_double() }}) as current_red_share,
         cast(band_mix.current_yellow_share as {{ type_double() }}) as current_yellow_share,
         cast(band_mix.current_green_share as {{ type_double() }}) as current_green_share,
+        cast(
+            case
+                when scored_red_mix.scored_count > 0
+                    then scored_red_mix.scored_red_count / scored_red_mix.scored_count
+            end as {{ type_double() }}
+        ) as current_red_share_with_missing,
         pivoted.suggested_red_threshold,
         pivoted.suggested_green_threshold,
         cast(band_mix.suggested_red_share as {{ type_double() }}) as suggested_red_share,
@@ -248,16 +288,21 @@ final as (
         cast(1 - {{ red_share }} - {{ yellow_share }} as {{ type_double() }})
             as target_green_share
     from scorecard_rows
-    inner join pivoted
+    left join pivoted
         on
             scorecard_rows.metric_id = pivoted.metric_id
             and scorecard_rows.scorecard_segment = pivoted.scorecard_segment
             and scorecard_rows.scorecard_lifecycle_stage = pivoted.scorecard_lifecycle_stage
-    inner join band_mix
+    left join band_mix
         on
             scorecard_rows.metric_id = band_mix.metric_id
             and scorecard_rows.scorecard_segment = band_mix.scorecard_segment
             and scorecard_rows.scorecard_lifecycle_stage = band_mix.scorecard_lifecycle_stage
+    inner join scored_red_mix
+        on
+            scorecard_rows.metric_id = scored_red_mix.metric_id
+            and scorecard_rows.scorecard_segment = scored_red_mix.scorecard_segment
+            and scorecard_rows.scorecard_lifecycle_stage = scored_red_mix.scorecard_lifecycle_stage
 )
 
 select * from final

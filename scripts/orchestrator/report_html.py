@@ -365,18 +365,19 @@ def _calibration_section(results: dict[str, AnalysisResult]) -> str:
         )
     columns = [
         "metric_id", "scorecard_segment", "scorecard_lifecycle_stage", "direction",
-        "accounts_with_value", "p10", "p50", "p90",
-        "current_red_threshold", "current_green_threshold",
+        "accounts_with_value", "accounts_without_value", "missing_data_policy",
+        "p10", "p50", "p90", "current_red_threshold", "current_green_threshold",
         "current_red_share", "current_yellow_share", "current_green_share",
+        "current_red_share_with_missing",
         "suggested_red_threshold", "suggested_green_threshold",
         "suggested_red_share", "suggested_yellow_share", "suggested_green_share",
     ]  # fmt: skip
     return (
         "<section><h2>Threshold calibration: current vs suggested</h2>"
         f"<p>{html.escape(target)} Suggested thresholds are quantiles of the current values;"
-        " read them as a starting point, then change seeds/scorecard.csv.</p>"
-        + html_table(records, columns)
-        + "</section>"
+        " read them as a starting point, then change seeds/scorecard.csv. Shares are of the"
+        " accounts with a value; current_red_share_with_missing adds those without one"
+        " that the metric scores as worst.</p>" + html_table(records, columns) + "</section>"
     )
 
 

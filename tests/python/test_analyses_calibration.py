@@ -43,9 +43,11 @@ def test_threshold_calibration_suggests_known_quantiles(tmp_path: Path) -> None:
     result = run_analyses(database, compiled)["threshold_calibration"]
     assert result.ok, result.error
     rows = {r["metric_id"]: r for r in result.frame.to_dict("records")}
-    assert set(rows) == {"up_metric", "down_metric"}  # boolean metric left out
+    assert set(rows) == {"up_metric", "down_metric", "all_missing_metric"}  # boolean left out
     up, down = rows["up_metric"], rows["down_metric"]
     assert up["accounts_with_value"] == 101  # other dates and missing values ignored
+    assert up["accounts_without_value"] == 1
+    assert (up["missing_data_policy"], down["missing_data_policy"]) == ("worst", "exclude")
     # values 1..101: the p-quantile is 1 + 100 p
     for name, p in (("p10", 0.10), ("p25", 0.25), ("p50", 0.5), ("p75", 0.75), ("p90", 0.9)):
         assert up[name] == pytest.approx(1 + 100 * p)
@@ -68,6 +70,16 @@ def test_threshold_calibration_suggests_known_quantiles(tmp_path: Path) -> None:
     assert down["current_red_share"] == pytest.approx(21 / 101)
     assert down["current_green_share"] == pytest.approx(50 / 101)
     assert up["target_green_share"] == pytest.approx(0.6)
+    # as the scores show it: up's missing account is scored worst (red), down's is excluded
+    assert up["current_red_share_with_missing"] == pytest.approx(10 / 102)
+    assert down["current_red_share_with_missing"] == pytest.approx(21 / 101)
+    # a row whose accounts all lack a value: no quantiles, every account red
+    empty = rows["all_missing_metric"]
+    assert (empty["accounts_with_value"], empty["accounts_without_value"]) == (0, 2)
+    assert empty["scorecard_segment"] == "smb"
+    assert pd.isna(empty["p50"]) and pd.isna(empty["current_red_share"])
+    assert pd.isna(empty["suggested_red_threshold"])
+    assert empty["current_red_share_with_missing"] == pytest.approx(1.0)
 
 
 def _observations(database: Path, horizon: int = 90) -> list[tuple]:

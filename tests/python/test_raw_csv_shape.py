@@ -123,6 +123,16 @@ def test_the_raw_reader_reads_the_fixture_as_python_does() -> None:
         assert sorted(relation.fetchall(), key=repr) == sorted(expected, key=repr), path
 
 
+def test_a_line_starting_with_a_hash_is_a_record(tmp_path: Path) -> None:
+    """DuckDB's sniffer took `#` for a comment mark here and skipped the line, silently."""
+    lines = ["event_id,account_id,user_id,event_name,occurred_at"]
+    lines += [f"{i},acc_1,usr_{i},login,2026-10-0{i} 10:00:00" for i in range(1, 6)]
+    lines.append("#2,acc_1,usr_2,dashboard_viewed,2026-10-03 19:50:00")
+    path = _write(tmp_path / "events.csv", lines)
+    ids = duckdb.sql(f"select event_id from {reader_sql(path, 'csv')}").fetchall()
+    assert sorted(row[0] for row in ids) == ["#2", "1", "2", "3", "4", "5"]
+
+
 def test_a_byte_that_is_not_utf8_is_named_by_line(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_bytes(b"id,name\n1,Acme\n2,Caf\xe9\n3,b\n")  # Latin-1, as a spreadsheet saves

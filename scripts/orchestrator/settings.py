@@ -197,6 +197,14 @@ def parse_dbt_vars(value: str | None) -> dict:
             "--vars sets as_of_date: use --as-of-date, which is also the reference date"
             " of the raw files' freshness checks"
         )
+    # dbt would read the raw files these name, and the raw suites those of --raw-dir:
+    # the run would publish data nothing validated
+    for name, flag in (("raw_path", "--raw-dir"), ("raw_format", "--raw-format")):
+        if name in parsed:
+            raise ConfigError(
+                f"--vars sets {name}: use {flag}, so that the files the raw suites validate"
+                " are the ones dbt builds from"
+            )
     return parsed
 
 

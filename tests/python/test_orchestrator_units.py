@@ -1645,6 +1645,8 @@ def test_build_vars_reach_dbt_with_the_as_of_date(tmp_path: Path) -> None:
         ("[1, 2]", "is not a mapping"),
         ("{account_buckets: [}", "is not valid YAML"),
         ("{as_of_date: 2026-10-15}", "use --as-of-date"),
+        ("{raw_path: /elsewhere}", "--vars sets raw_path: use --raw-dir"),
+        ("{raw_format: csv}", "--vars sets raw_format: use --raw-format"),
     ],
 )
 def test_bad_build_vars_are_refused(value: str, message: str) -> None:

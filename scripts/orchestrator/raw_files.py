@@ -93,13 +93,14 @@ def detect_format(raw_dir: Path, requested: str | None) -> str:
     dbt reads every source with one format, and when both sets are complete,
     one is usually a stale copy (new CSV files dropped beside old Parquet).
     """
-    if requested:
-        return requested
+    # checked first: with a format given, a missing folder was six missing files (exit 4)
     if not raw_dir.is_dir():
         raise ConfigError(
             f"raw data folder {raw_dir} does not exist; create demo data with"
             " `python -m scripts.orchestrator demo-data` or pass --raw-dir"
         )
+    if requested:
+        return requested
     present = {
         fmt: [t for t in RAW_TABLES if raw_file(raw_dir, t, fmt).exists()] for fmt in RAW_FORMATS
     }

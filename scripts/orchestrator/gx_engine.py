@@ -222,6 +222,12 @@ class SuiteOutcome:
         return data
 
 
+def _condensed(message: str, limit: int = 400) -> str:
+    """A multi-line library error (pydantic's lists each field on its own lines) as one."""
+    text = "; ".join(line.strip() for line in message.splitlines() if line.strip())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def load_suite(path: Path) -> SuiteSpec:
     """Read and sanity-check a suite file (GX itself is not needed for this)."""
     try:
@@ -305,6 +311,27 @@ class GxSession:
             self.import_seconds,
             self.context_seconds,
         )
+
+    def check_suites(self, specs: list[SuiteSpec]) -> None:
+        """Build every expectation with GX before any data is read, one at a time, so that
+        one GX refuses (an unknown type, `mostly: 1.5`) stops the run naming its file and
+        number, instead of failing as a bare GX error when its suite runs, maybe after the
+        whole dbt build."""
+        self._start()
+        for spec in specs:
+            for number, config in enumerate(spec.expectations, start=1):
+                try:
+                    suite = self._gx.ExpectationSuite(name=spec.name, expectations=[config])
+                except Exception as exc:  # GX raises pydantic's and its own errors
+                    reason = _condensed(str(exc))
+                else:
+                    if len(suite.expectations) == 1:
+                        continue
+                    reason = "unknown expectation type, or arguments it does not take"
+                raise ConfigError(
+                    f"{spec.path}: expectation #{number} ({config['type']}) is refused by"
+                    f" Great Expectations: {reason}"
+                )
 
     def validate(
         self,

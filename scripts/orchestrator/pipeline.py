@@ -208,6 +208,19 @@ def _raise_if_failed(
     )
 
 
+def check_suites(run: Run, *, marts: bool) -> None:
+    """Every suite the run will use, built with GX before the first is run (the mart
+    suites run after dbt, which can take the better part of an hour)."""
+    suites = list(load_raw_suites(run.settings.suites_dir).values())
+    if marts:
+        suites += load_mart_suites(run.settings.suites_dir)
+    try:
+        run.gx.check_suites(suites)
+    except ConfigError as exc:
+        exc.step = "validate_raw"
+        raise
+
+
 def step_validate_raw(run: Run, inputs: RawInputs) -> None:
     with run.timer.step("validate_raw", "validating raw files with Great Expectations") as rec:
         suites = load_raw_suites(run.settings.suites_dir)
@@ -487,6 +500,7 @@ def _build_and_publish(run: Run) -> None:
         publishing.check_room_to_build(files)
     unfinished = _recover_unfinished(run)  # before the raw validation: a bad mark stops it
     inputs = step_locate(run)
+    check_suites(run, marts=True)
     step_validate_raw(run, inputs)
     step_prepare(run, unfinished)
     step_dbt(run, inputs.fmt, inputs)
@@ -508,6 +522,7 @@ def _build_in_place(run: Run) -> None:
     inputs: RawInputs | None = None
     if settings.raw_dir.exists():
         inputs = step_locate(run)
+        check_suites(run, marts=False)
         step_validate_raw(run, inputs)
     elif settings.raw_dir_given:
         # A mistyped folder would otherwise build, unvalidated, from whatever schema raw holds.
@@ -551,6 +566,7 @@ def validate_only(settings: Settings, *, only: str | None = None) -> RunSummary:
     """The `validate` command: raw files, and the published marts if any."""
 
     def body(run: Run) -> None:
+        check_suites(run, marts=only in (None, "marts"))
         if only in (None, "raw"):
             inputs = step_locate(run)
             step_validate_raw(run, inputs)

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -127,6 +128,44 @@ def test_every_suite_is_valid_gx_json() -> None:
         for expectation in spec.expectations:
             assert expectation.get("severity", "critical") in ("critical", "warning", "info")
             assert expectation.get("notes"), f"{spec.path}: {expectation['type']} needs notes"
+
+
+def _suites_with(tmp_path: Path, suite: str, number: int, change: dict) -> Path:
+    """A copy of the project's suites with one expectation's fields changed."""
+    copy = tmp_path / "expectations"
+    shutil.copytree(SUITES, copy)
+    path = copy / suite
+    data = json.loads(path.read_text())
+    data["expectations"][number - 1].update(change)
+    path.write_text(json.dumps(data))
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        ({"kwargs": {"column": "account_id", "mostly": 1.5}}, "less than or equal to 1"),
+        ({"type": "expect_column_values_to_be_lovely"}, "unknown expectation type"),
+    ],
+    ids=["bad_kwarg", "unknown_type"],
+)
+def test_a_suite_gx_refuses_stops_the_run_before_any_data(
+    tmp_path: Path, gx_session: GxSession, change: dict, reason: str
+) -> None:
+    """A mart suite GX refuses used to fail after the whole dbt build, as a bare GX error."""
+    from scripts.orchestrator import pipeline
+
+    gx_session.check_suites([*load_suites(SUITES / "raw"), *load_suites(SUITES / "marts")])
+    suites = _suites_with(tmp_path, "marts/fct_health_scores.json", 4, change)
+    run = pipeline.Run(settings=replace(build_settings(), suites_dir=suites), command="run")
+    run.gx = gx_session
+    with pytest.raises(ConfigError) as caught:
+        pipeline.check_suites(run, marts=True)
+    message = caught.value.message
+    assert message.startswith(f"{suites / 'marts' / 'fct_health_scores.json'}: expectation #4 (")
+    assert reason in message and "\n" not in message, message
+    assert caught.value.step == "validate_raw" and caught.value.exit_code == ExitCode.CONFIG
+    pipeline.check_suites(run, marts=False)  # the raw suites alone are fine
 
 
 def test_one_raw_suite_per_table() -> None:

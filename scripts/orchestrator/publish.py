@@ -28,13 +28,18 @@ from typing import IO
 
 from scripts.orchestrator.errors import ExitCode, LockedError, OrchestratorError
 from scripts.orchestrator.logs import get_logger
-from scripts.orchestrator.settings import WarehouseFiles
+from scripts.orchestrator.settings import WarehouseFiles, unfinished_mark
 
 log = get_logger("publish")
 
 
 def wal(path: Path) -> Path:
     return path.with_name(path.name + ".wal")
+
+
+# Files that belong to a warehouse file and move with it: DuckDB refuses to open a file
+# beside another file's WAL, and an unfinished build's mark describes its own file only.
+COMPANIONS = (wal, unfinished_mark)
 
 
 class RunLock:
@@ -268,18 +273,20 @@ def rollback(files: WarehouseFiles) -> None:
             exit_code=ExitCode.PUBLISH,
         )
     swap = files.published.with_name(files.published.name + ".rollback")
-    for stale in (swap, wal(swap)):
+    for stale in (swap, *(companion(swap) for companion in COMPANIONS)):
         _remove(stale)
     if files.published.exists():
         os.link(files.published, swap)
-    # A WAL belongs to its file: DuckDB refuses to open a file beside another file's WAL.
-    if wal(files.published).exists():
-        os.replace(wal(files.published), wal(swap))
+    _move_companions(files.published, swap)
     os.replace(files.previous, files.published)
-    if wal(files.previous).exists():
-        os.replace(wal(files.previous), wal(files.published))
+    _move_companions(files.previous, files.published)
     if swap.exists():
         os.replace(swap, files.previous)
-    if wal(swap).exists():
-        os.replace(wal(swap), wal(files.previous))
+    _move_companions(swap, files.previous)
     _fsync_directory(files.directory)
+
+
+def _move_companions(source: Path, target: Path) -> None:
+    for companion in COMPANIONS:
+        if companion(source).exists():
+            os.replace(companion(source), companion(target))

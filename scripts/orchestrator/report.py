@@ -16,28 +16,85 @@ from scripts.orchestrator.settings import Settings
 from scripts.orchestrator.summary import ALERTS, SCORES, _plain, collect_tables, render_tables
 from scripts.orchestrator.warehouse import Warehouse
 
-_RUN_KEYS = ("run_id", "command", "status", "failed_step", "error", "finished_at", "steps")
+_RUN_KEYS = (
+    "run_id",
+    "command",
+    "status",
+    "failed_step",
+    "error",
+    "finished_at",
+    "steps",
+    "in_place",
+    "restored_by",
+)
 
 
-def run_history(runs_dir: Path, warehouse: Path) -> tuple[dict | None, dict | None]:
-    """(the successful run that published `warehouse`, a later failed run or None)."""
-    failed_after: dict | None = None
-    if not runs_dir.is_dir():
-        return None, None
-    for path in sorted(runs_dir.glob("*/summary.json"), reverse=True):
+def _summaries(runs_dir: Path, warehouse: Path) -> list[dict]:
+    """The run and rollback summaries of `warehouse`, in the order they finished."""
+    found = []
+    for path in runs_dir.glob("*/summary.json"):
         try:
             summary = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             continue
-        if summary.get("command") != "run":
+        if summary.get("command") not in ("run", "rollback") or not summary.get("finished_at"):
             continue
         if summary.get("settings", {}).get("warehouse") != str(warehouse):
             continue
-        if summary.get("status") == "success" and summary.get("publish", {}).get("published"):
-            return {k: summary.get(k) for k in _RUN_KEYS}, failed_after
-        if failed_after is None and summary.get("status") in ("failed", "interrupted"):
-            failed_after = {k: summary.get(k) for k in _RUN_KEYS}
-    return None, failed_after
+        found.append(summary)
+    return sorted(found, key=lambda s: (s["finished_at"], s.get("run_id") or ""))
+
+
+def _record(summary: dict, **extra: object) -> dict:
+    record = {k: summary.get(k) for k in _RUN_KEYS}
+    record["in_place"] = bool(summary.get("settings", {}).get("in_place"))
+    record.update(extra)
+    return record
+
+
+def run_history(runs_dir: Path, warehouse: Path) -> tuple[dict | None, dict | None]:
+    """(the run that built the file now published at `warehouse`, a run that failed after
+    the file last changed, or None for either).
+
+    Replays what changed the file, in the order the runs finished: a copying run publishes
+    a new file and the one it replaces becomes the previous; a run in place changes the
+    published file and leaves the previous; a rollback swaps the two. A failed run counts
+    only when it finished after that last change: one refused the lock while another run
+    was building started first and failed first.
+    """
+    if not runs_dir.is_dir():
+        return None, None
+    published: dict | None = None
+    previous: dict | None = None
+    changed_at = ""
+    failed_after: dict | None = None
+    for summary in _summaries(runs_dir, warehouse):
+        if summary.get("status") != "success":
+            if summary.get("command") == "run" and summary.get("status") in (
+                "failed",
+                "interrupted",
+            ):
+                failed_after = _record(summary)
+            continue
+        if summary["command"] == "rollback":
+            published, previous = previous, published
+            if published is not None:
+                published = {**published, "restored_by": summary.get("run_id")}
+        elif summary.get("publish", {}).get("published"):
+            if not summary.get("publish", {}).get("in_place"):
+                previous = published
+            published = _record(summary)
+        else:
+            continue
+        changed_at = summary["finished_at"]
+        failed_after = None
+    if failed_after is not None and failed_after["finished_at"] < changed_at:
+        failed_after = None
+    return published, failed_after
+
+
+# Steps that stop a run before dbt has written anything, in place or not.
+_BEFORE_DBT = ("lock", "locate_raw", "validate_raw", "prepare_build", None)
 
 
 def build_report(settings: Settings) -> dict:
@@ -56,13 +113,22 @@ def render_report(report: dict, fmt: str) -> str:
     lines = [f"Warehouse: {report['warehouse']}"]
     published_by = report.get("published_by")
     if published_by:
-        lines.append(f"Published by run {published_by['run_id']} ({published_by['finished_at']})")
+        line = f"Published by run {published_by['run_id']} ({published_by['finished_at']})"
+        if published_by.get("restored_by"):
+            line += f", put back by rollback {published_by['restored_by']}"
+        lines.append(line)
     failed = report.get("failed_since")
     if failed:
+        consequence = (
+            "it built in place, so the marts may hold what it wrote before it stopped"
+            " (README 'Building in place')"
+            if failed.get("in_place") and failed.get("failed_step") not in _BEFORE_DBT
+            else "the warehouse above is unchanged"
+        )
         lines.append(
             f"A later run {'was ' if failed['status'] == 'interrupted' else ''}"
             f"{failed['status']}: {failed['run_id']} at step {failed['failed_step']}"
-            f" ({failed['finished_at']}); the warehouse above is unchanged"
+            f" ({failed['finished_at']}); {consequence}"
         )
     steps = published_by.get("steps") if published_by else None
     return "\n".join(lines) + "\n\n" + render_tables(report["tables"], steps)

@@ -39,6 +39,11 @@ def repo_root() -> Path:
     return Path(__file__).resolve().parents[2]
 
 
+def unfinished_mark(path: Path) -> Path:
+    """Where a build in place of `path` that did not finish leaves its mark (in_place.py)."""
+    return path.with_name(path.name + ".unfinished")
+
+
 @dataclass(frozen=True)
 class WarehouseFiles:
     """The published DuckDB file and its siblings, all in one directory.
@@ -71,7 +76,7 @@ class WarehouseFiles:
     @property
     def unfinished(self) -> Path:
         """Written by a build in place when it starts, deleted when dbt succeeds."""
-        return self.published.with_name(self.published.name + ".unfinished")
+        return unfinished_mark(self.published)
 
 
 @dataclass(frozen=True)

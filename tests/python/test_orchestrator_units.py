@@ -36,7 +36,13 @@ from scripts.orchestrator.raw_validation import (
     load_raw_suites,
     validate_raw,
 )
-from scripts.orchestrator.settings import RAW_TABLES, WarehouseFiles, build_settings, repo_root
+from scripts.orchestrator.settings import (
+    RAW_TABLES,
+    WarehouseFiles,
+    build_settings,
+    repo_root,
+    unfinished_mark,
+)
 from scripts.orchestrator.summary import (
     RunSummary,
     collect_tables,
@@ -1264,6 +1270,79 @@ def test_rollback_moves_each_files_wal_with_it(tmp_path: Path) -> None:
     assert _version(files.published) == ["previous"]
     assert _version(files.previous) == ["published"]
     assert not list(files.directory.glob("*.rollback*"))
+
+
+def test_rollback_moves_an_unfinished_mark_with_its_file(tmp_path: Path) -> None:
+    """The mark of a build in place that did not finish describes its own file: after a
+    rollback the restored, complete file has none (report and validate warned of it), and
+    a second rollback brings the mark back with the unfinished file, for the next run."""
+    files = _files(tmp_path)
+    files.directory.mkdir(parents=True)
+    files.previous.write_text("previous")
+    files.published.write_text("unfinished build in place")
+    files.unfinished.write_text('{"run_id": "r1"}\n')
+
+    publish.rollback(files)
+    assert files.published.read_text() == "previous" and not files.unfinished.exists()
+    assert unfinished_mark(files.previous).read_text() == '{"run_id": "r1"}\n'
+
+    publish.rollback(files)
+    assert files.published.read_text() == "unfinished build in place"
+    assert files.unfinished.exists() and not unfinished_mark(files.previous).exists()
+
+
+def _summary_file(runs: Path, warehouse: Path, run_id: str, finished: str, **fields) -> None:
+    summary = {
+        "run_id": run_id,
+        "command": "run",
+        "status": "success",
+        "finished_at": f"2026-12-07T{finished}+00:00",
+        "settings": {"warehouse": str(warehouse), "in_place": False},
+        "publish": {"published": True},
+        **fields,
+    }
+    (runs / run_id).mkdir(parents=True)
+    (runs / run_id / "summary.json").write_text(json.dumps(summary))
+
+
+def test_report_names_the_run_that_built_the_file_after_rollbacks(tmp_path: Path) -> None:
+    from scripts.orchestrator.report import render_report, run_history
+
+    runs, warehouse = tmp_path / "runs", tmp_path / "w.duckdb"
+    _summary_file(runs, warehouse, "a", "10:00:00")
+    # refused the lock while b was building: started before b published, finished before it
+    refused = {"status": "failed", "failed_step": "lock", "publish": {"published": False}}
+    _summary_file(runs, warehouse, "c", "10:05:00", **refused)
+    _summary_file(runs, warehouse, "b", "10:10:00")
+    _summary_file(runs, tmp_path / "other.duckdb", "z", "10:12:00")  # another warehouse
+    assert run_history(runs, warehouse)[0]["run_id"] == "b"
+    assert run_history(runs, warehouse)[1] is None  # c failed before b published
+
+    _summary_file(runs, warehouse, "r", "10:20:00", command="rollback", publish={})
+    published_by, failed = run_history(runs, warehouse)
+    assert (published_by["run_id"], published_by["restored_by"], failed) == ("a", "r", None)
+
+    in_place = {"settings": {"warehouse": str(warehouse), "in_place": True}}
+    failed_in_place = {"status": "failed", "failed_step": "dbt_build", **in_place}
+    _summary_file(runs, warehouse, "d", "10:30:00", **failed_in_place)
+    published_by, failed = run_history(runs, warehouse)
+    text = render_report(
+        {"warehouse": str(warehouse), "tables": {}, "published_by": published_by,
+         "failed_since": failed},
+        "text",
+    )  # fmt: skip
+    assert "Published by run a (2026-12-07T10:00:00+00:00), put back by rollback r" in text
+    assert "A later run failed: d at step dbt_build" in text
+    assert "it built in place, so the marts may hold what it wrote" in text
+
+    _summary_file(runs, warehouse, "r2", "10:40:00", command="rollback", publish={})
+    published_by, failed = run_history(runs, warehouse)  # the swap back
+    assert (published_by["run_id"], published_by["restored_by"], failed) == ("b", "r2", None)
+    _summary_file(runs, warehouse, "e", "10:50:00", publish={"published": True, "in_place": True},
+                  **in_place)  # fmt: skip
+    _summary_file(runs, warehouse, "r3", "11:00:00", command="rollback", publish={})
+    # in place, e changed b's file and left the previous (a's): the rollback brings a back
+    assert run_history(runs, warehouse)[0]["run_id"] == "a"
 
 
 def test_reader_keeps_old_file_during_swap(tmp_path: Path) -> None:

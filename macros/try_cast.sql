@@ -16,21 +16,26 @@
     - It accepts forms Spark rejects: '/' as the date separator ('2024/01/01')
       and the special words 'epoch', 'infinity' and '-infinity' (1970-01-01,
       9999-12-31, 0001-01-01, which would pass the range checks as real
-      dates), and years past 9999 ('12024-01-01'). Text that does not start
-      with a digit, holds a '/' or has no '-' after four characters is null
-      here; DuckDB's cast rejects the rest of what breaks the contract.
+      dates), years past 9999 ('12024-01-01') and a ' (BC)' suffix. Text that
+      does not start with a digit, holds a '/' in its first ten characters (the
+      date; a zone name such as 'America/New_York' may follow), has no '-'
+      after four characters or names BC is null here; DuckDB's cast rejects
+      the rest of what breaks the contract.
     - It ignores a UTC offset or zone name ('2026-10-30 23:30:00-05:00' gives
       23:30, Spark 04:30 the next day): text that is not a plain date or
       'YYYY-MM-DD HH:MM:SS' is read as a timestamptz and brought to UTC (the
       profile's TimeZone). The plain forms keep the cheaper cast:
-      timestamptz parsing costs about 4x as much. -#}
+      timestamptz parsing costs about 4x as much.
+    And one way its text-to-number cast differs: it reads '_' between digits
+    ('1_000' is 1000), which Spark's does not; such text is null here. -#}
 {% macro duckdb__try_cast(expression, data_type) %}
     {%- if data_type | lower in ('timestamp', 'date') -%}
     case
         when
             left({{ expression }}, 1) not between '0' and '9'
             or substr({{ expression }}, 5, 1) != '-'
-            or {{ expression }} like '%/%'
+            or substr({{ expression }}, 1, 10) like '%/%'
+            or upper({{ expression }}) like '%(BC)%'
             then null
         {% if data_type | lower == 'timestamp' -%}
         when {{ expression }} like '____-__-__ __:__:__' or length({{ expression }}) = 10
@@ -41,7 +46,10 @@
         {%- endif %}
     end
     {%- else -%}
-    try_cast({{ expression }} as {{ data_type }})
+    case
+        when strpos(cast({{ expression }} as varchar), '_') = 0
+            then try_cast({{ expression }} as {{ data_type }})
+    end
     {%- endif -%}
 {% endmacro %}
 

@@ -231,7 +231,9 @@ def step_validate_raw(run: Run, inputs: RawInputs) -> None:
             suites,
             inputs,
             reference=reference,
-            previous_rows=previous_raw_rows(run.settings.runs_dir),
+            previous_rows=previous_raw_rows(
+                run.settings.runs_dir, run.settings.warehouse.published
+            ),
             scratch_dir=run.settings.duckdb_tmp,
         )
         raw_rows = dict(zip(RAW_TABLES, (s.rows for s in outcomes), strict=True))

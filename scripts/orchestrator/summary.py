@@ -289,14 +289,18 @@ def write_summary(summary: RunSummary, runs_dir: Path) -> Path:
     return path
 
 
-def previous_raw_rows(runs_dir: Path) -> dict[str, int]:
-    """Raw row counts of the latest successful `run`, for the row-count check."""
+def previous_raw_rows(runs_dir: Path, warehouse: Path) -> dict[str, int]:
+    """Raw row counts of the latest successful `run` into `warehouse`, for the row-count
+    check: a run folder shared by two warehouses must not compare one's raw files with
+    the other's."""
     if not runs_dir.is_dir():
         return {}
     for summary in sorted(runs_dir.glob("*/summary.json"), reverse=True):
         try:
             document = json.loads(summary.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
+            continue
+        if document.get("settings", {}).get("warehouse") != str(warehouse):
             continue
         if document.get("command") == "run" and document.get("status") == "success":
             rows = document.get("validation", {}).get("raw", {}).get("raw_rows", {})

@@ -1779,11 +1779,20 @@ def test_summary_json_and_latest_pointer(tmp_path: Path) -> None:
     summary = RunSummary(run_id="20260101T000000Z-abcd", command="run", run_dir=runs / "r1")
     summary.status = "success"
     summary.validation = {"raw": {"raw_rows": {"events": 100}}}
+    summary.settings = {"warehouse": str(tmp_path / "a.duckdb")}
     path = write_summary(summary, runs)
     assert json.loads(path.read_text())["status"] == "success"
     pointer = json.loads((runs / "latest.json").read_text())
     assert pointer["summary"] == str(path) and pointer["run_id"] == summary.run_id
-    assert previous_raw_rows(runs) == {"events": 100}
+    assert previous_raw_rows(runs, tmp_path / "a.duckdb") == {"events": 100}
+    # a later run into another warehouse, sharing the runs folder, is not a's baseline
+    other = RunSummary(run_id="20260102T000000Z-abcd", command="run", run_dir=runs / "r2")
+    other.status = "success"
+    other.validation = {"raw": {"raw_rows": {"events": 7}}}
+    other.settings = {"warehouse": str(tmp_path / "b.duckdb")}
+    write_summary(other, runs)
+    assert previous_raw_rows(runs, tmp_path / "a.duckdb") == {"events": 100}
+    assert previous_raw_rows(runs, tmp_path / "b.duckdb") == {"events": 7}
 
 
 def test_summary_tables_without_marts(tmp_path: Path) -> None:

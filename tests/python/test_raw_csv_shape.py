@@ -189,11 +189,11 @@ def test_spark_loader_reads_the_fixture(tmp_path: Path) -> None:
 # --- dbt's sources read the same way ----------------------------------------------------------
 
 
-def _external_location(source_file: Path) -> str:
-    """The source's reader for CSV, rendered as dbt renders it (vars and env_var)."""
+def _external_location(source_file: Path, raw_path: str = "/raw", raw_format: str = "csv") -> str:
+    """The source's reader, rendered as dbt renders it (vars and env_var)."""
     (source,) = yaml.safe_load(source_file.read_text())["sources"]
     template = source["config"]["meta"]["external_location"]
-    settings = {"raw_format": "csv", "raw_path": "/raw"}
+    settings = {"raw_format": raw_format, "raw_path": raw_path}
     return jinja2.Template(template).render(
         var=lambda name, default=None: settings.get(name, default),
         env_var=lambda name, default=None: default,
@@ -204,6 +204,12 @@ def _external_location(source_file: Path) -> str:
 def test_sources_read_csv_as_the_orchestrator_does(source_file: Path) -> None:
     location = _external_location(source_file)
     assert location.format(name="events") == reader_sql(Path("/raw/events.csv"), "csv")
+    # a quote in the folder's name is doubled, as the orchestrator does: it broke every source
+    for fmt in ("csv", "parquet"):
+        location = _external_location(source_file, "/data/o'brien", fmt)
+        expected = reader_sql(Path(f"/data/o'brien/events.{fmt}"), fmt)
+        assert location.format(name="events") == expected
+        assert "'/data/o''brien/events." in expected
 
 
 def test_dbt_refuses_a_source_file_with_a_wider_record(tmp_path: Path) -> None:

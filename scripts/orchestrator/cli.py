@@ -17,7 +17,7 @@ from pathlib import Path
 
 from scripts.orchestrator.errors import ExitCode, OrchestratorError
 from scripts.orchestrator.logs import TRACE_LOGGER_NAME, get_logger, setup_console
-from scripts.orchestrator.settings import RAW_FORMATS, Settings, build_settings
+from scripts.orchestrator.settings import RAW_FORMATS, Settings, build_settings, parse_vars_mapping
 
 log = get_logger()
 COMMANDS = ("run", "validate", "report", "demo-data", "rollback")
@@ -264,6 +264,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     if warning:
         log.warning(warning)
     if args.report_format == "html":
+        parse_vars_mapping(args.report_vars)  # a bad mapping is a config error, before dbt
         compiled_dir = Path(args.compiled_dir) if args.compiled_dir else None
         out = Path(args.out) if args.out else settings.runs_dir / "report.html"
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -273,6 +274,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         return int(ExitCode.OK)
     text = render_report(build_report(settings), args.report_format)
     if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)  # as the html format does
         Path(args.out).write_text(text + "\n", encoding="utf-8")
         log.info("report written to %s", args.out)
     print(text)

@@ -184,8 +184,8 @@ def resolve_target(project_dir: Path, profiles_dir: Path, target: str | None) ->
     return target_type, output
 
 
-def parse_dbt_vars(value: str | None) -> dict:
-    """--vars as dbt reads it (a YAML mapping); as_of_date has its own flag."""
+def parse_vars_mapping(value: str | None) -> dict:
+    """--vars as dbt reads it: a YAML mapping, or a config error saying what is wrong."""
     if not value:
         return {}
     try:
@@ -197,6 +197,12 @@ def parse_dbt_vars(value: str | None) -> dict:
             f"--vars '{value}' is not a mapping; write it as dbt does, e.g."
             " '{account_buckets: 100}'"
         )
+    return parsed
+
+
+def parse_dbt_vars(value: str | None) -> dict:
+    """The build's --vars; as_of_date and the raw files have their own flags."""
+    parsed = parse_vars_mapping(value)
     if "as_of_date" in parsed:
         raise ConfigError(
             "--vars sets as_of_date: use --as-of-date, which is also the reference date"

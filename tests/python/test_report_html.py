@@ -128,6 +128,20 @@ def test_report_degrades_without_history(tmp_path: Path, capsys: pytest.CaptureF
     assert embedded["threshold_calibration"]["rows"]  # the rest still works
 
 
+def test_report_flags_a_person_gets_wrong(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Bad --vars is a config error (exit 2), not an internal one; --out may name a new
+    folder in the text formats too."""
+    database = tmp_path / "warehouse.duckdb"
+    build_report_db(database, accounts=10)
+    common = ["--warehouse", str(database), "--runs-dir", str(tmp_path / "runs")]
+    code = main(["report", "--format", "html", "--vars", "{bad", *common, "-q"])
+    assert code == 2
+    assert "--vars '{bad' is not valid YAML" in capsys.readouterr().err
+    out = tmp_path / "new" / "folder" / "report.json"
+    assert main(["report", "--format", "json", "--out", str(out), *common, "-q"]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["warehouse"] == str(database)
+
+
 def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -216,9 +216,12 @@ def csv_read_error(path: Path, error: BaseException, width: int = 200) -> str:
     first line that is not UTF-8 (DuckDB's message shows another line then), else the
     first paragraph of DuckDB's message, each of its lines cut to `width`."""
     message = str(error).strip()
-    found = misshapen_csv_rows(path)
-    if found is None and "utf-8" in message.lower():
+    found = None
+    # encoding first: a UTF-16 file read as UTF-8 also looks like one-field records
+    if "utf-8" in message.lower() or "unicode" in message.lower():
         found = first_non_utf8_line(path)
+    if found is None:
+        found = misshapen_csv_rows(path)
     if found:
         return found
     paragraph = message.split("\n\n")[0].splitlines()

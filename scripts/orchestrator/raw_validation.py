@@ -149,7 +149,7 @@ def _column_reader(
 
         def read(names: list[str] | None, partition: ValuePartition | None = None) -> Any:
             if partition is None:
-                with _unreadable_on_error():
+                with _unreadable_on_error(path, fmt):
                     return read_raw_table(
                         path, fmt, derived=derived, reference_date=reference, columns=names
                     )[0]
@@ -187,7 +187,7 @@ def _split(path: Path, fmt: str, partition: ValuePartition, folder: Path) -> Val
     except Exception as exc:  # noqa: BLE001 - whatever DuckDB raises
         if str(folder) in str(exc):
             raise _no_room_to_split(path, folder.parent, exc) from exc
-        raise UnreadableRawFile(_first_line(exc)) from exc
+        raise UnreadableRawFile(_reason(exc, path, fmt)) from exc
 
 
 def _no_room_to_split(path: Path, folder: Path | None, exc: BaseException) -> OrchestratorError:
@@ -206,7 +206,7 @@ def _chunk_reader(
     """Reads some columns of one raw file as consecutive chunks of its rows."""
 
     def read_chunks(names: list[str], chunk_rows: int) -> Iterator[Any]:
-        with _unreadable_on_error():
+        with _unreadable_on_error(path, fmt):
             yield from read_raw_chunks(
                 path,
                 fmt,
@@ -220,14 +220,22 @@ def _chunk_reader(
 
 
 @contextmanager
-def _unreadable_on_error() -> Iterator[None]:
-    """Any reader error makes the file unusable; a bad suite setting stays a ConfigError."""
+def _unreadable_on_error(path: Path | None = None, fmt: str | None = None) -> Iterator[None]:
+    """Any reader error makes the file unusable; a bad suite setting stays a ConfigError.
+    Reading a raw CSV file, the reason names its line (csv_read_error): a bad byte past
+    the rows the first read counted fails only a later read."""
     try:
         yield
     except ConfigError:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever DuckDB or Arrow raise
-        raise UnreadableRawFile(_first_line(exc)) from exc
+        raise UnreadableRawFile(_reason(exc, path, fmt)) from exc
+
+
+def _reason(exc: BaseException, path: Path | None, fmt: str | None) -> str:
+    if path is not None and fmt == "csv":
+        return csv_read_error(path, exc)
+    return _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:

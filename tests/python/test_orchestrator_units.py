@@ -762,6 +762,32 @@ def test_a_file_unreadable_in_chunks_is_unreadable(tmp_path: Path) -> None:
         next(iter(read_chunks(["event_id"], 10)))
 
 
+def test_a_bad_byte_past_the_first_read_is_named_as_an_encoding_error(tmp_path: Path) -> None:
+    """A byte that is not UTF-8 far into a CSV file fails a later read (the column chunks),
+    which used to say only DuckDB's first line ('CSV Error on Line: ...')."""
+    from scripts.orchestrator.raw_validation import UnreadableRawFile, _chunk_reader
+
+    path = tmp_path / "events.csv"
+    lines = [b"event_id,account_id"] + [f"e{i},a1".encode() for i in range(1, 30_001)]
+    lines[25_000] = b"e25000,Caf\xe9"  # line 25,001
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    read_chunks = _chunk_reader(path, "csv", None, date(2026, 10, 31))
+    with pytest.raises(UnreadableRawFile) as raised:
+        list(read_chunks(["event_id", "account_id"], 5_000))
+    assert str(raised.value).startswith("line 25001 is not UTF-8 (byte 0xe9"), raised.value
+
+
+def test_a_utf16_file_is_named_as_not_utf8(tmp_path: Path) -> None:
+    """Read as UTF-8, a UTF-16 file also has one-field records: the encoding is the cause."""
+    from scripts.orchestrator.raw_files import csv_read_error, reader_sql
+
+    path = tmp_path / "users.csv"
+    path.write_text("user_id,account_id\nu1,a1\nu2,a1\n", encoding="utf-16")
+    with pytest.raises(duckdb.Error) as raised:
+        duckdb.sql(f"select count(*) from {reader_sql(path, 'csv')}").fetchall()
+    assert csv_read_error(path, raised.value).startswith("line 1 is not UTF-8 (byte 0xff")
+
+
 def test_value_partitions_are_the_files_rows_by_hash_in_order(tmp_path: Path) -> None:
     """Written in one scan, each partition holds the rows whose values hash to it (nulls
     and every copy of a value together), in the file's order, converted as the file is

@@ -259,6 +259,9 @@ def step_prepare(run: Run, unfinished: in_place.UnfinishedBuild | None) -> None:
     files = run.settings.warehouse
     with run.timer.step("prepare_build", f"preparing {run.settings.build_database.name}") as rec:
         if run.settings.in_place:
+            # again: a reader may have opened the file during the raw validation (minutes
+            # at L), and dbt would then fail on its first node, leaving a mark for nothing
+            in_place.check_not_open(files.published)
             publishing.discard_crashed_build(files)
             in_place.mark_unfinished(files, run.run_id, earlier=unfinished)
             rec.detail = f"in place: dbt builds in {files.published.name} itself, no copy"

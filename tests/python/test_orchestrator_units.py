@@ -1678,6 +1678,24 @@ def test_an_unreadable_mark_stops_the_run_before_validating(
     assert validated == []
 
 
+def _reader_process(database: Path) -> subprocess.Popen:
+    """Another process (a BI tool, say) holding `database` open read-only for 30 s."""
+    reader = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, time\n"
+            f"con = duckdb.connect({str(database)!r}, read_only=True)\n"
+            "print('open', flush=True)\n"
+            "time.sleep(30)\n",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert reader.stdout.readline().strip() == "open"
+    return reader
+
+
 def test_in_place_refuses_a_file_another_process_has_open(
     raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -1686,22 +1704,10 @@ def test_in_place_refuses_a_file_another_process_has_open(
     from scripts.orchestrator import in_place, pipeline
 
     files = _history_warehouse(tmp_path, "2026-10-31")
-    reader = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import duckdb, time\n"
-            f"con = duckdb.connect({str(files.published)!r}, read_only=True)\n"
-            "print('open', flush=True)\n"
-            "time.sleep(30)\n",
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    reader = _reader_process(files.published)
     validated: list[str] = []
     monkeypatch.setattr(pipeline, "step_validate_raw", lambda run, inputs: validated.append("raw"))
     try:
-        assert reader.stdout.readline().strip() == "open"
         with pytest.raises(OrchestratorError, match="another process has") as raised:
             pipeline.run_pipeline(_in_place_settings(raw_dir, files, tmp_path))
     finally:
@@ -1714,6 +1720,31 @@ def test_in_place_refuses_a_file_another_process_has_open(
     )
     in_place.check_not_open(files.published)  # the reader is gone
     assert not files.unfinished.exists()
+
+
+def test_in_place_checks_again_for_a_reader_after_the_raw_validation(
+    raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader that opens the file while the raw files are validated: exit 7 before dbt,
+    and no unfinished mark (dbt failed on its first node, exit 5, and left one)."""
+    from scripts.orchestrator import pipeline
+
+    files = _history_warehouse(tmp_path, "2026-10-31")
+    readers: list[subprocess.Popen] = []
+
+    def open_a_reader(run: object, inputs: object) -> None:
+        readers.append(_reader_process(files.published))
+
+    monkeypatch.setattr(pipeline, "step_validate_raw", open_a_reader)
+    try:
+        with pytest.raises(OrchestratorError, match="another process has") as raised:
+            pipeline.run_pipeline(_in_place_settings(raw_dir, files, tmp_path))
+    finally:
+        for reader in readers:
+            reader.kill()
+            reader.wait()
+    assert raised.value.exit_code == ExitCode.PUBLISH and raised.value.step == "prepare_build"
+    assert len(readers) == 1 and not files.unfinished.exists()
 
 
 # --- settings, summary, cli ------------------------------------------------------

@@ -6,6 +6,8 @@ import logging
 import sys
 from pathlib import Path
 
+from scripts.orchestrator.errors import ConfigError
+
 LOGGER_NAME = "orchestrator"
 # Tracebacks: to the run log (through the root logger) only, never to the console.
 TRACE_LOGGER_NAME = "orchestrator_trace"
@@ -49,8 +51,14 @@ def setup_console(verbosity: int) -> None:
 
 def attach_run_log(path: Path) -> logging.Handler:
     """Write every record (ours at DEBUG, libraries' warnings) to `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the run's log {path} ({exc.strerror}): the runs folder must be"
+            " writable; fix its permissions or choose another with --runs-dir"
+        ) from exc
     handler.setLevel(logging.DEBUG)
     handler.setFormatter(logging.Formatter(_FILE_FORMAT))
     logging.getLogger().addHandler(handler)

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from scripts.orchestrator.errors import ExitCode, LockedError, OrchestratorError
+from scripts.orchestrator.errors import ConfigError, ExitCode, LockedError, OrchestratorError
 from scripts.orchestrator.logs import get_logger
 from scripts.orchestrator.settings import WarehouseFiles, unfinished_mark
 
@@ -58,8 +58,16 @@ class RunLock:
             return {}
 
     def __enter__(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until __exit__
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until exit
+        except OSError as exc:  # a folder that cannot be written: the setting is at fault
+            raise ConfigError(
+                f"cannot write the warehouse's lock file {self.path} ({exc.strerror}): the"
+                " warehouse folder must be writable; fix its permissions or choose another"
+                " with --warehouse / $CUSTOMER_HEALTH_DB",
+                step="lock",
+            ) from exc
         try:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -33,6 +33,13 @@ class Warehouse:
             )
         try:
             self._con = duckdb.connect(str(self.path), read_only=True)
+        except duckdb.IOException as exc:  # another process holds it read-write
+            raise OrchestratorError(
+                f"cannot open {self.path} read-only: another process has it open for writing"
+                f" ({str(exc).splitlines()[0]}). Try again once that process (dbt run by"
+                " hand, a notebook) has closed it.",
+                exit_code=ExitCode.LOCKED,
+            ) from exc
         except duckdb.Error as exc:
             raise OrchestratorError(
                 f"cannot open {self.path} read-only: {exc}", exit_code=ExitCode.INTERNAL

@@ -1696,6 +1696,44 @@ def _reader_process(database: Path) -> subprocess.Popen:
     return reader
 
 
+def test_folders_that_cannot_be_written_are_config_errors(tmp_path: Path) -> None:
+    """A warehouse or runs folder that cannot be made is the setting's fault (exit 2, named),
+    not an internal error with a PermissionError. A file stands where the folder should be,
+    since permissions do not stop root, who runs CI."""
+    from scripts.orchestrator.logs import attach_run_log
+
+    blocker = tmp_path / "not_a_folder"
+    blocker.write_text("")
+    lock = publish.RunLock(blocker / "w.duckdb.lock", run_id="r", command="run")
+    with pytest.raises(ConfigError, match="--warehouse") as raised:
+        lock.__enter__()
+    assert str(blocker / "w.duckdb.lock") in raised.value.message
+    with pytest.raises(ConfigError, match="--runs-dir") as raised:
+        attach_run_log(blocker / "r1" / "run.log")
+    assert str(blocker / "r1" / "run.log") in raised.value.message
+
+
+def test_a_warehouse_held_for_writing_is_locked_not_internal(tmp_path: Path) -> None:
+    from scripts.orchestrator.warehouse import Warehouse
+
+    database = tmp_path / "w.duckdb"
+    duckdb.connect(str(database)).close()
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, time\n"
+         f"con = duckdb.connect({str(database)!r})\nprint('open', flush=True)\ntime.sleep(30)\n"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert writer.stdout.readline().strip() == "open"
+        with pytest.raises(OrchestratorError, match="another process has it open") as raised:
+            Warehouse(database).__enter__()
+    finally:
+        writer.kill()
+        writer.wait()
+    assert raised.value.exit_code == ExitCode.LOCKED
+
+
 def test_in_place_refuses_a_file_another_process_has_open(
     raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1,6 +1,6 @@
 {#- One-way hash of a personal value (an email), so that staging can keep a stable
     pseudonymous key for it and nothing after staging ever sees the value itself.
-    The value is trimmed and lower-cased first: ' Ann@X.com' and 'ann@x.com' hash
+    The value is trimmed (trim_blanks) and lower-cased first: ' Ann@X.com' and 'ann@x.com' hash
     alike. Returns a 64-character hex SHA-256, or null for a null value. -#}
 {% macro hash_pii(expression) %}
     {{ return(adapter.dispatch('hash_pii', 'customer_health')(expression)) }}
@@ -8,26 +8,27 @@
 
 {# Spark, Databricks and Snowflake name it sha2(value, bits). #}
 {% macro default__hash_pii(expression) %}
-    sha2(lower(trim({{ expression }})), 256)
+    sha2(lower({{ trim_blanks(expression) }}), 256)
 {% endmacro %}
 
 {% macro duckdb__hash_pii(expression) %}
-    sha256(lower(trim({{ expression }})))
+    sha256(lower({{ trim_blanks(expression) }}))
 {% endmacro %}
 
 {% macro postgres__hash_pii(expression) %}
-    encode(sha256(convert_to(lower(trim({{ expression }})), 'UTF8')), 'hex')
+    encode(sha256(convert_to(lower({{ trim_blanks(expression) }}), 'UTF8')), 'hex')
 {% endmacro %}
 
 {% macro bigquery__hash_pii(expression) %}
-    to_hex(sha256(lower(trim({{ expression }}))))
+    to_hex(sha256(lower({{ trim_blanks(expression) }})))
 {% endmacro %}
 
 {#- A raw column as staging keeps a personal value: hash_pii of its text, null when
     blank. The users' base model and pii_hashed_rows both use it, so that the
     reconciliation compares raw rows exactly as staging collapses them. -#}
 {% macro hash_pii_column(column) %}
-    {%- set text = "nullif(trim(cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")), '')" -%}
+    {%- set text = "nullif(" ~ trim_blanks("cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")")
+        ~ ", '')" -%}
     {{- return(hash_pii(text) | trim) -}}
 {% endmacro %}
 

@@ -27,10 +27,10 @@ SELECTION = ["plan_segments", "staging", "intermediate.data_quality"]
 
 # Per raw table: (raw rows, staged rows, quarantined rows, removed exact duplicates).
 EXPECTED_ROWS = {
-    "crm.accounts": (25, 4, 20, 1),
+    "crm.accounts": (26, 4, 21, 1),
     "crm.csm_ratings": (20, 5, 14, 1),
     "product.users": (20, 6, 12, 2),  # u1 twice, its email spelt two ways: one user
-    "product.events": (24, 7, 13, 4),
+    "product.events": (25, 7, 14, 4),
     "billing.invoices": (28, 4, 23, 1),
     "support.tickets": (24, 5, 18, 1),
 }
@@ -39,7 +39,7 @@ EXPECTED_ROWS = {
 EXPECTED_REASONS = {
     "crm.accounts": {
         "missing_key": (1, 1),
-        "missing_account_name": (1, 1),
+        "missing_account_name": (2, 2),  # empty, and a tab alone (blank, not a name)
         "missing_plan": (1, 1),
         "missing_seats": (1, 1),
         "missing_created_at": (1, 1),
@@ -94,7 +94,7 @@ EXPECTED_REASONS = {
         # checked before conflicts, so the usable e16 is kept and no conflict arises
         "unknown_user": (3, 3),
         "user_of_other_account": (1, 1),
-        "conflicting_duplicate": (1, 1),
+        "conflicting_duplicate": (2, 2),  # and e1<TAB>: e1 once trimmed, so not a new event
     },
     "billing.invoices": {
         "missing_key": (1, 1),
@@ -205,13 +205,19 @@ def test_events_keep_raw_text_on_rejected_rows_only(warehouse: Path) -> None:
         "select count(*) from main.base_product__events_parsed"
         f" where reject_reason is null and ({filled})",
     ) == [(0,)]
-    # e5's losing version keeps its text, from the fixture's line 7
-    assert query(
-        warehouse,
-        "select event_id, account_id, user_id, event_name, occurred_at"
-        " from main.stg_product__events_quarantined"
-        " where reject_reason = 'conflicting_duplicate'",
-    ) == [("e5", "a2", "u5", "login", "2025-03-05 09:00:00")]
+    # e5's losing version keeps its text, from the fixture's line 7, and so does e1<TAB>,
+    # which loses to e1 on the raw text once both read as e1
+    assert sorted(
+        query(
+            warehouse,
+            "select event_id, account_id, user_id, event_name, occurred_at"
+            " from main.stg_product__events_quarantined"
+            " where reject_reason = 'conflicting_duplicate'",
+        )
+    ) == [
+        ("e1\t", "a1", "u1", "Login", "2025-03-01 10:00:00"),
+        ("e5", "a2", "u5", "login", "2025-03-05 09:00:00"),
+    ]
 
 
 def test_values_are_trimmed_and_normalised(warehouse: Path) -> None:
@@ -317,4 +323,4 @@ def test_reconciliation_fails_when_rows_are_dropped_silently(tmp_path: Path) -> 
                 f' from "{schema}"."{table}"',
             )
         )
-    assert failing_rows == {(24, 7, 10, 4), (24, 1, 18, 1)}
+    assert failing_rows == {(25, 7, 11, 4), (24, 1, 18, 1)}

@@ -30,14 +30,14 @@ exact_duplicates_collapsed as (
 values_trimmed as (
     select
         *,
-        nullif(trim(invoice_id_raw), '') as invoice_id,
-        nullif(trim(account_id_raw), '') as account_id,
-        nullif(trim(issued_at_raw), '') as issued_at_text,
-        nullif(trim(due_at_raw), '') as due_at_text,
-        nullif(trim(paid_at_raw), '') as paid_at_text,
-        nullif(trim(amount_raw), '') as amount_text,
-        upper(nullif(trim(currency_raw), '')) as currency,
-        lower(nullif(trim(status_raw), '')) as status
+        nullif({{ trim_blanks('invoice_id_raw') }}, '') as invoice_id,
+        nullif({{ trim_blanks('account_id_raw') }}, '') as account_id,
+        nullif({{ trim_blanks('issued_at_raw') }}, '') as issued_at_text,
+        nullif({{ trim_blanks('due_at_raw') }}, '') as due_at_text,
+        nullif({{ trim_blanks('paid_at_raw') }}, '') as paid_at_text,
+        nullif({{ trim_blanks('amount_raw') }}, '') as amount_text,
+        upper(nullif({{ trim_blanks('currency_raw') }}, '')) as currency,
+        lower(nullif({{ trim_blanks('status_raw') }}, '')) as status
     from exact_duplicates_collapsed
 ),
 

@@ -33,14 +33,14 @@ exact_duplicates_collapsed as (
 values_trimmed as (
     select
         *,
-        nullif(trim(account_id_raw), '') as account_id,
-        nullif(trim(account_name_raw), '') as account_name,
-        lower(nullif(trim(plan_raw), '')) as plan,
-        nullif(trim(seats_raw), '') as seats_text,
-        nullif(trim(created_at_raw), '') as created_at_text,
-        nullif(trim(renewal_date_raw), '') as renewal_date_text,
-        nullif(trim(churned_at_raw), '') as churned_at_text,
-        nullif(trim(csm_owner_raw), '') as csm_owner
+        nullif({{ trim_blanks('account_id_raw') }}, '') as account_id,
+        nullif({{ trim_blanks('account_name_raw') }}, '') as account_name,
+        lower(nullif({{ trim_blanks('plan_raw') }}, '')) as plan,
+        nullif({{ trim_blanks('seats_raw') }}, '') as seats_text,
+        nullif({{ trim_blanks('created_at_raw') }}, '') as created_at_text,
+        nullif({{ trim_blanks('renewal_date_raw') }}, '') as renewal_date_text,
+        nullif({{ trim_blanks('churned_at_raw') }}, '') as churned_at_text,
+        nullif({{ trim_blanks('csm_owner_raw') }}, '') as csm_owner
     from exact_duplicates_collapsed
 ),
 
@@ -60,7 +60,7 @@ plans_looked_up as (
         plan_segments.plan is not null as is_known_plan
     from values_parsed
     left join plan_segments
-        on values_parsed.plan = lower(trim(plan_segments.plan))
+        on values_parsed.plan = lower({{ trim_blanks('plan_segments.plan') }})
 ),
 
 rows_checked as (

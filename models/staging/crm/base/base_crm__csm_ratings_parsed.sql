@@ -30,12 +30,12 @@ exact_duplicates_collapsed as (
 values_trimmed as (
     select
         *,
-        nullif(trim(account_id_raw), '') as account_id,
-        nullif(trim(rated_at_raw), '') as rated_at_text,
-        nullif(trim(rating_raw), '') as rating_text,
-        nullif(trim(is_override_raw), '') as is_override_text,
-        nullif(trim(reason_raw), '') as reason,
-        nullif(trim(expires_at_raw), '') as expires_at_text
+        nullif({{ trim_blanks('account_id_raw') }}, '') as account_id,
+        nullif({{ trim_blanks('rated_at_raw') }}, '') as rated_at_text,
+        nullif({{ trim_blanks('rating_raw') }}, '') as rating_text,
+        nullif({{ trim_blanks('is_override_raw') }}, '') as is_override_text,
+        nullif({{ trim_blanks('reason_raw') }}, '') as reason,
+        nullif({{ trim_blanks('expires_at_raw') }}, '') as expires_at_text
     from exact_duplicates_collapsed
 ),
 

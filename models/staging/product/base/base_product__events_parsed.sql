@@ -28,7 +28,8 @@
 {%- set raw_columns = ['event_id', 'account_id', 'user_id', 'event_name', 'occurred_at'] -%}
 {#- An event_id as parsed below, '' when missing: a join key that matches missing ids
     too. <column> stands for the raw column it is computed from. -#}
-{%- set event_key = "coalesce(trim(cast(<column> as " ~ dbt.type_string() ~ ")), '')" -%}
+{%- set event_key = "coalesce("
+    ~ trim_blanks("cast(<column> as " ~ dbt.type_string() ~ ")") ~ ", '')" -%}
 {#- A raw row's key bucket (from its event_id as above) and the checksum of its five
     raw values as text, from the raw table (<table>) or from the _raw columns: the same
     numbers either way. A checksum is below 2^31 - 1, so a bucket's sum cannot overflow. -#}
@@ -43,7 +44,7 @@
 ) -%}
 {%- set raw_row_checksum_of_raw = rows_checksum(raw_texts, 2147483647) -%}
 {%- set key_bucket_of_text = rows_checksum(
-    ["coalesce(trim(event_id_raw), '')"], var('events_key_buckets')
+    ["coalesce(" ~ trim_blanks('event_id_raw') ~ ", '')"], var('events_key_buckets')
 ) -%}
 {%- set raw_row_checksum_of_text = rows_checksum(raw_text_columns, 2147483647) -%}
 {%- set decided_columns = [
@@ -285,11 +286,11 @@ repeated_raw_rows as (
 {{ rows }}_values_trimmed as (
     select
         *,
-        nullif(trim(event_id_raw), '') as event_id,
-        nullif(trim(account_id_raw), '') as account_id,
-        nullif(trim(user_id_raw), '') as user_id,
-        lower(nullif(trim(event_name_raw), '')) as event_name,
-        nullif(trim(occurred_at_raw), '') as occurred_at_text,
+        nullif({{ trim_blanks('event_id_raw') }}, '') as event_id,
+        nullif({{ trim_blanks('account_id_raw') }}, '') as account_id,
+        nullif({{ trim_blanks('user_id_raw') }}, '') as user_id,
+        lower(nullif({{ trim_blanks('event_name_raw') }}, '')) as event_name,
+        nullif({{ trim_blanks('occurred_at_raw') }}, '') as occurred_at_text,
         {{ key_bucket_of_text }} as key_bucket,
         {{ raw_row_checksum_of_text }} as raw_row_checksum
     from {{ rows }}_exact_duplicates_collapsed

@@ -42,10 +42,10 @@ exact_duplicates_collapsed as (
 values_trimmed as (
     select
         *,
-        nullif(trim(user_id_raw), '') as user_id,
-        nullif(trim(account_id_raw), '') as account_id,
-        nullif(trim(created_at_raw), '') as created_at_text,
-        nullif(trim(deactivated_at_raw), '') as deactivated_at_text
+        nullif({{ trim_blanks('user_id_raw') }}, '') as user_id,
+        nullif({{ trim_blanks('account_id_raw') }}, '') as account_id,
+        nullif({{ trim_blanks('created_at_raw') }}, '') as created_at_text,
+        nullif({{ trim_blanks('deactivated_at_raw') }}, '') as deactivated_at_text
     from exact_duplicates_collapsed
 ),
 

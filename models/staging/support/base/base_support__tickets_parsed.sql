@@ -31,13 +31,13 @@ exact_duplicates_collapsed as (
 values_trimmed as (
     select
         *,
-        nullif(trim(ticket_id_raw), '') as ticket_id,
-        nullif(trim(account_id_raw), '') as account_id,
-        nullif(trim(user_id_raw), '') as user_id,
-        nullif(trim(opened_at_raw), '') as opened_at_text,
-        nullif(trim(resolved_at_raw), '') as resolved_at_text,
-        lower(nullif(trim(priority_raw), '')) as priority,
-        nullif(trim(csat_raw), '') as csat_text
+        nullif({{ trim_blanks('ticket_id_raw') }}, '') as ticket_id,
+        nullif({{ trim_blanks('account_id_raw') }}, '') as account_id,
+        nullif({{ trim_blanks('user_id_raw') }}, '') as user_id,
+        nullif({{ trim_blanks('opened_at_raw') }}, '') as opened_at_text,
+        nullif({{ trim_blanks('resolved_at_raw') }}, '') as resolved_at_text,
+        lower(nullif({{ trim_blanks('priority_raw') }}, '')) as priority,
+        nullif({{ trim_blanks('csat_raw') }}, '') as csat_text
     from exact_duplicates_collapsed
 ),
 

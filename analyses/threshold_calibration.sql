@@ -56,7 +56,17 @@ scorecard_rows as (
         latest_metric_rows.missing_data_policy,
         count(latest_metric_rows.metric_value) as values_count,
         sum(case when latest_metric_rows.metric_value is null then 1 else 0 end)
-            as missing_count
+            as missing_count,
+        -- the accounts without a value that the metric scores 0, red
+        sum(
+            case
+                when
+                    latest_metric_rows.metric_value is null
+                    and latest_metric_rows.missing_data_policy = 'worst'
+                    then 1
+                else 0
+            end
+        ) as missing_scored_red_count
     from latest_metric_rows
     group by 1, 2, 3, 4, 5, 6, 7, 8
 ),
@@ -227,31 +237,6 @@ band_mix as (
     group by 1, 2, 3
 ),
 
--- the red share as the metric's scores show it: accounts without a value count
--- when scored as worst (red), and are left out when excluded (no band)
-scored_red_mix as (
-    select
-        scorecard_rows.metric_id,
-        scorecard_rows.scorecard_segment,
-        scorecard_rows.scorecard_lifecycle_stage,
-        scorecard_rows.values_count
-        + case
-            when scorecard_rows.missing_data_policy = 'worst' then scorecard_rows.missing_count
-            else 0
-        end as scored_count,
-        coalesce(band_mix.current_red_share * scorecard_rows.values_count, 0)
-        + case
-            when scorecard_rows.missing_data_policy = 'worst' then scorecard_rows.missing_count
-            else 0
-        end as scored_red_count
-    from scorecard_rows
-    left join band_mix
-        on
-            scorecard_rows.metric_id = band_mix.metric_id
-            and scorecard_rows.scorecard_segment = band_mix.scorecard_segment
-            and scorecard_rows.scorecard_lifecycle_stage = band_mix.scorecard_lifecycle_stage
-),
-
 final as (
     select
         scorecard_rows.metric_id,
@@ -272,11 +257,15 @@ final as (
         cast(band_mix.current_red_share as {{ type_double() }}) as current_red_share,
         cast(band_mix.current_yellow_share as {{ type_double() }}) as current_yellow_share,
         cast(band_mix.current_green_share as {{ type_double() }}) as current_green_share,
+        -- the red share as the metric's scores show it: accounts without a value count
+        -- when scored as worst (red), and are left out when excluded (no band)
         cast(
-            case
-                when scored_red_mix.scored_count > 0
-                    then scored_red_mix.scored_red_count / scored_red_mix.scored_count
-            end as {{ type_double() }}
+            (
+                coalesce(band_mix.current_red_share * scorecard_rows.values_count, 0)
+                + scorecard_rows.missing_scored_red_count
+            )
+            / nullif(scorecard_rows.values_count + scorecard_rows.missing_scored_red_count, 0)
+            as {{ type_double() }}
         ) as current_red_share_with_missing,
         pivoted.suggested_red_threshold,
         pivoted.suggested_green_threshold,
@@ -298,11 +287,6 @@ final as (
             scorecard_rows.metric_id = band_mix.metric_id
             and scorecard_rows.scorecard_segment = band_mix.scorecard_segment
             and scorecard_rows.scorecard_lifecycle_stage = band_mix.scorecard_lifecycle_stage
-    inner join scored_red_mix
-        on
-            scorecard_rows.metric_id = scored_red_mix.metric_id
-            and scorecard_rows.scorecard_segment = scored_red_mix.scorecard_segment
-            and scorecard_rows.scorecard_lifecycle_stage = scored_red_mix.scorecard_lifecycle_stage
 )
 
 select * from final

@@ -35,7 +35,7 @@
             left({{ expression }}, 1) not between '0' and '9'
             or substr({{ expression }}, 5, 1) != '-'
             or substr({{ expression }}, 1, 10) like '%/%'
-            or upper({{ expression }}) like '%(BC)%'
+            or {{ expression }} ilike '%(bc)%'
             then null
         {% if data_type | lower == 'timestamp' -%}
         when {{ expression }} like '____-__-__ __:__:__' or length({{ expression }}) = 10

@@ -1,7 +1,8 @@
 {#- One-way hash of a personal value (an email), so that staging can keep a stable
     pseudonymous key for it and nothing after staging ever sees the value itself.
-    The value is trimmed (trim_blanks) and lower-cased first: ' Ann@X.com' and 'ann@x.com' hash
-    alike. Returns a 64-character hex SHA-256, or null for a null value. -#}
+    The value is trimmed (trim_blanks) and lower-cased first: ' Ann@X.com' and
+    'ann@x.com' hash alike. Returns a 64-character hex SHA-256, or null for a null
+    value. -#}
 {% macro hash_pii(expression) %}
     {{ return(adapter.dispatch('hash_pii', 'customer_health')(expression)) }}
 {% endmacro %}

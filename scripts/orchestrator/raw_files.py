@@ -37,10 +37,14 @@ def derived_sql(kind: str, column: str, reference: str) -> str:
 
 @dataclass(frozen=True)
 class FileStamp:
-    """A file's size and last write time: cheap to read, and changed by any rewrite."""
+    """A file's size and last write time, and the inode and change time that a copy
+    keeping the write time (`cp -p`, `rsync -t`) or a rename into place still changes:
+    cheap to read, and changed by any rewrite."""
 
     size_bytes: int
     modified_ns: int
+    inode: int = 0
+    changed_ns: int = 0
 
     @classmethod
     def of(cls, path: Path) -> FileStamp | None:
@@ -48,7 +52,7 @@ class FileStamp:
             status = path.stat()
         except FileNotFoundError:
             return None
-        return cls(status.st_size, status.st_mtime_ns)
+        return cls(status.st_size, status.st_mtime_ns, status.st_ino, status.st_ctime_ns)
 
     def describe(self) -> str:
         # to the millisecond: two writes within one second must not read alike
@@ -78,6 +82,8 @@ class RawInputs:
             if now == before:
                 continue
             after = "removed" if now is None else f"now {now.describe()}"
+            if now is not None and now.describe() == before.describe():
+                after += " (replaced by another file, or rewritten keeping the write time)"
             changes.append(f"{path}: was {before.describe()}, {after}")
         return changes
 

@@ -1962,6 +1962,25 @@ def test_raw_file_stamps_tell_rewritten_and_removed_files(raw_dir: Path, tmp_pat
     assert FileStamp(10, one_second).describe() != FileStamp(10, one_second + 1_000_000).describe()
 
 
+def test_a_file_replaced_keeping_size_and_write_time_is_a_change(
+    raw_dir: Path, tmp_path: Path
+) -> None:
+    """A loader copying a new file into place with its old write time (cp -p, rsync -t):
+    size and write time alike, yet another file."""
+    raw = _copy_raw(raw_dir, tmp_path)
+    inputs = locate(raw, None)
+    path = raw / "tickets.parquet"
+    before = path.stat()
+    replacement = tmp_path / "tickets.new"
+    replacement.write_bytes(path.read_bytes())
+    os.utime(replacement, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(replacement, path)
+    (change,) = inputs.changes_since_found()
+    assert change.startswith(str(path)) and change.endswith(
+        "(replaced by another file, or rewritten keeping the write time)"
+    )
+
+
 @pytest.mark.parametrize("during_build", ["nothing", "rewrite", "remove"])
 def test_a_raw_file_changed_during_the_build_is_not_published(
     raw_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, during_build: str

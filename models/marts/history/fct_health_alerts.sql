@@ -215,8 +215,13 @@ drop_conditions as (
         health_sequenced.score_date,
         health_sequenced.health_score,
         recent_peaks.peak_health_score,
+        -- rounded as the scores are (var score_decimals): 69.575558036 - 54.575558036
+        -- is 15.000000000000007 in doubles, and not more than a drop of 15
         coalesce(
-            recent_peaks.peak_health_score - health_sequenced.health_score
+            round(
+                recent_peaks.peak_health_score - health_sequenced.health_score,
+                {{ var('score_decimals') }}
+            )
             > drop_rules.drop_points,
             false
         ) as has_dropped

@@ -90,8 +90,14 @@ scores_known as (
 changed as (
     select
         scored.*,
-        scored.health_score - scores_7d_before.health_score as score_change_7d,
-        scored.health_score - scores_30d_before.health_score as score_change_30d
+        -- rounded as the scores are (var score_decimals), so that a change of exactly
+        -- trend_min_change_points is that, not a double's error above or below it
+        round(
+            scored.health_score - scores_7d_before.health_score, {{ var('score_decimals') }}
+        ) as score_change_7d,
+        round(
+            scored.health_score - scores_30d_before.health_score, {{ var('score_decimals') }}
+        ) as score_change_30d
     from scored
     left join scores_known as scores_7d_before
         on

@@ -24,6 +24,7 @@ SQL_PATH = Path(__file__).with_name("baseline_duckdb_history.sql")
 RESULT_TABLE = "baseline_history"
 BUCKET_MARKER = "-- @@ per account bucket"
 DEFAULT_HISTORY_DAYS = 365  # dbt_project.yml var history_days (the runner passes the project's)
+DEFAULT_HISTORY_WARMUP_DAYS = 29  # and var history_warmup_days
 # About 1 MB of DuckDB memory per account with a year of data (S, one bucket of 1,000
 # accounts: 1.3 GB peak; four of 250: 0.7 GB): a bucket of 2,500 accounts needs 2-3 GB
 # whatever the scale (L: 40 buckets), and fewer, larger buckets would hardly be faster.
@@ -55,11 +56,14 @@ def compute(
     *,
     temp_dir: Path | None = None,
     history_days: int = DEFAULT_HISTORY_DAYS,
+    history_warmup_days: int = DEFAULT_HISTORY_WARMUP_DAYS,
     accounts_per_bucket: int = DEFAULT_ACCOUNTS_PER_BUCKET,
 ) -> tuple[int, float]:
     """Write the history to `out` (Parquet); returns (rows, seconds of SQL)."""
-    sql = render_sql(raw_dir, seeds_dir, SQL_PATH).replace(
-        "__HISTORY_DAYS__", str(int(history_days))
+    sql = (
+        render_sql(raw_dir, seeds_dir, SQL_PATH)
+        .replace("__HISTORY_DAYS__", str(int(history_days)))
+        .replace("__HISTORY_WARMUP_DAYS__", str(int(history_warmup_days)))
     )
     once, per_bucket = split_sql(sql)
     con = connect(temp_dir)
@@ -91,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out", type=Path, help="the history, as Parquet")
     parser.add_argument("temp_dir", type=Path, nargs="?", help="DuckDB temp directory")
     parser.add_argument("--history-days", type=int, default=DEFAULT_HISTORY_DAYS)
+    parser.add_argument("--history-warmup-days", type=int, default=DEFAULT_HISTORY_WARMUP_DAYS)
     parser.add_argument("--accounts-per-bucket", type=int, default=DEFAULT_ACCOUNTS_PER_BUCKET)
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     rows, seconds = compute(
@@ -99,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         args.out,
         temp_dir=args.temp_dir,
         history_days=args.history_days,
+        history_warmup_days=args.history_warmup_days,
         accounts_per_bucket=args.accounts_per_bucket,
     )
     print(f"compute_seconds={seconds:.3f} rows={rows}")

@@ -2,7 +2,8 @@
 -- every score date of the history, straight from the raw files and the seeds, in
 -- DuckDB SQL. The same rules as baseline_duckdb.sql (one date), applied to every
 -- day from the history start (__HISTORY_DAYS__ days before the latest event
--- date, not before the first event date) to the latest event date; clean raw
+-- date, and __HISTORY_WARMUP_DAYS__ days or more after the first event date) to
+-- the latest event date; clean raw
 -- data only (no quarantine: the benchmark generates --dirty-fraction 0).
 --
 -- How: no score date is joined to a window. Every trailing-window count is a
@@ -27,7 +28,8 @@
 -- them to baseline_history. The runner (baseline_duckdb_history.py) runs it
 -- for consecutive buckets of accounts, so that memory stays bounded at scale L;
 -- one bucket of all accounts gives the same rows.
--- Placeholders: __RAW_DIR__, __SEEDS_DIR__, __HISTORY_DAYS__, __FIRST_ACCOUNT__,
+-- Placeholders: __RAW_DIR__, __SEEDS_DIR__, __HISTORY_DAYS__, __HISTORY_WARMUP_DAYS__,
+-- __FIRST_ACCOUNT__,
 -- __LAST_ACCOUNT__.
 -- Result (baseline_history): account_id, score_date, segment, lifecycle_stage,
 -- computed_score, health_score, band.
@@ -79,7 +81,10 @@ group by all
 order by acc.a;
 
 create or replace temp table p as
-select max(d) as as_of, greatest(max(d) - __HISTORY_DAYS__, min(d)) as first_day
+select
+    max(d) as as_of,
+    least(max(d), greatest(max(d) - __HISTORY_DAYS__, min(d) + __HISTORY_WARMUP_DAYS__))
+        as first_day
 from aud;
 
 -- card sets: every segment x lifecycle stage; each one resolves its scorecard rows

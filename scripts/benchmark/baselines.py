@@ -55,8 +55,9 @@ class BaselineRun:
         }
 
 
-def history_days(project_dir: Path) -> int:
-    """The project's var history_days; the baseline scores daily history only."""
+def history_vars(project_dir: Path) -> tuple[int, int]:
+    """The project's vars history_days and history_warmup_days, which bound the history;
+    the baseline scores daily history only."""
     import yaml
 
     path = project_dir / "dbt_project.yml"
@@ -71,9 +72,11 @@ def history_days(project_dir: Path) -> int:
             "(history_grain: day)"
         )
     try:
-        return int(variables.get("history_days", 365))
+        return int(variables.get("history_days", 365)), int(variables.get("history_warmup_days", 0))
     except (TypeError, ValueError):
-        raise BenchmarkError(f"{path}: var history_days is not a number") from None
+        raise BenchmarkError(
+            f"{path}: var history_days or history_warmup_days is not a number"
+        ) from None
 
 
 def _parquet_rows(path: Path) -> int:
@@ -95,7 +98,8 @@ def run_baseline(
     if name in ("duckdb", "duckdb_history"):
         command.append(str((work_root / "duckdb_tmp").resolve()))
     if name == "duckdb_history":
-        command += ["--history-days", str(history_days(project_dir))]
+        days, warmup_days = history_vars(project_dir)
+        command += ["--history-days", str(days), "--history-warmup-days", str(warmup_days)]
     measured = run_measured(
         command, output_path=work_root / f"baseline_{name}.out", cwd=project_dir
     )

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from scripts.demo_generator.constants import MAIN_TIMESTAMP
 from tests.python.dbt_env import dbt_env, generate_demo_data
@@ -201,6 +202,20 @@ def test_incremental_run_scores_only_new_dates(warehouses: dict[str, Path]) -> N
     new_days = (date.fromisoformat(END_DATE) - date.fromisoformat(CUT_DATE)).days + 1
     assert dates_scored == new_days + LOOKBACK_DAYS
     assert dates_scored < recorded[1]
+
+
+def test_the_history_starts_after_the_warmup_days(warehouses: dict[str, Path]) -> None:
+    """Not on the data's first day, where every window holds one day and scores are made
+    up: var history_warmup_days (dbt_project.yml) into the data."""
+    project_vars = yaml.safe_load((PROJECT_DIR / "dbt_project.yml").read_text())["vars"]
+    warmup_days = project_vars["history_warmup_days"]
+    assert warmup_days == 29  # a 30-day window full on the first score date
+    with duckdb.connect(str(warehouses["rebuilt"]), read_only=True) as con:
+        first_activity, first_score = con.execute(
+            "select (select min(activity_date) from main.int_account_user_days_aggregated),"
+            " (select min(score_date) from main.fct_health_score_history)"
+        ).fetchone()
+    assert first_score == first_activity + timedelta(days=warmup_days)
 
 
 @pytest.mark.parametrize("table", sorted(HISTORY_KEYS))

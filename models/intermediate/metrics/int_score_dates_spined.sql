@@ -3,8 +3,9 @@
 -- The dates the engine scores (as_of_date in every scoring model): the history
 -- dates at the var history_grain (every day, or every 7th day counted from
 -- 2000-01-03, a Monday, so that weekly dates stay put as data arrives), from
--- the history start (var history_days before as_of_date, not before the first
--- activity date) to as_of_date, plus as_of_date itself (the latest-date marts).
+-- the history start (var history_days before as_of_date, and not within var
+-- history_warmup_days of the first activity date) to as_of_date, plus as_of_date
+-- itself (the latest-date marts).
 -- Once the score history exists (and var history_rebuild is false), only the
 -- dates after its last score_date minus var history_lookback_days are scored:
 -- a daily run computes the new days, not the whole year again. An as_of_date on
@@ -63,12 +64,30 @@ day_offsets as (
     cross join digits as units
 ),
 
+-- var history_days before as_of_date, and history_warmup_days into the data: a
+-- window reaching back before the first activity holds only part of its days. Not
+-- after as_of_date, which is scored whatever the data's length.
 history_bounds as (
     select
         as_of.as_of_date,
-        greatest(
-            cast({{ dbt.dateadd('day', '-' ~ var('history_days'), 'as_of.as_of_date') }} as date),
-            coalesce(first_activity.first_activity_date, as_of.as_of_date)
+        least(
+            greatest(
+                cast(
+                    {{ dbt.dateadd('day', '-' ~ var('history_days'), 'as_of.as_of_date') }}
+                    as date
+                ),
+                coalesce(
+                    cast(
+                        {{ dbt.dateadd(
+                            'day',
+                            var('history_warmup_days'),
+                            'first_activity.first_activity_date'
+                        ) }} as date
+                    ),
+                    as_of.as_of_date
+                )
+            ),
+            as_of.as_of_date
         ) as history_start_date,
         {%- if history_relation is not none and not var('history_rebuild') %}
         (

@@ -217,19 +217,25 @@ def first_non_utf8_line(path: Path) -> str | None:
     return None
 
 
-def csv_read_error(path: Path, error: BaseException, width: int = 200) -> str:
-    """Why DuckDB could not read a CSV file, for a person: its misshapen records or its
-    first line that is not UTF-8 (DuckDB's message shows another line then), else the
-    first paragraph of DuckDB's message, each of its lines cut to `width`."""
-    message = str(error).strip()
-    found = None
+def csv_read_cause(path: Path, error: BaseException) -> str | None:
+    """The file's first line that is not UTF-8 (DuckDB's message shows another line
+    then), or its misshapen records, when one of them is why DuckDB could not read it."""
+    message = str(error).lower()
     # encoding first: a UTF-16 file read as UTF-8 also looks like one-field records
-    if "utf-8" in message.lower() or "unicode" in message.lower():
+    if "utf-8" in message or "unicode" in message:
         found = first_non_utf8_line(path)
-    if found is None:
-        found = misshapen_csv_rows(path)
+        if found:
+            return found
+    return misshapen_csv_rows(path)
+
+
+def csv_read_error(path: Path, error: BaseException, width: int = 200) -> str:
+    """Why DuckDB could not read a CSV file, for a person: csv_read_cause, else the
+    first paragraph of DuckDB's message, each of its lines cut to `width`."""
+    found = csv_read_cause(path, error)
     if found:
         return found
+    message = str(error).strip()
     paragraph = message.split("\n\n")[0].splitlines()
     return "; ".join(line.strip()[:width] for line in paragraph if line.strip())
 

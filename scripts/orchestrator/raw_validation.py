@@ -35,6 +35,7 @@ from scripts.orchestrator.logs import get_logger
 from scripts.orchestrator.raw_files import (
     RawInputs,
     ValueSplit,
+    csv_read_cause,
     csv_read_error,
     describe_raw_table,
     read_raw_chunks,
@@ -222,7 +223,7 @@ def _chunk_reader(
 @contextmanager
 def _unreadable_on_error(path: Path | None = None, fmt: str | None = None) -> Iterator[None]:
     """Any reader error makes the file unusable; a bad suite setting stays a ConfigError.
-    Reading a raw CSV file, the reason names its line (csv_read_error): a bad byte past
+    Reading a raw CSV file, the reason names its line (csv_read_cause): a bad byte past
     the rows the first read counted fails only a later read."""
     try:
         yield
@@ -233,9 +234,8 @@ def _unreadable_on_error(path: Path | None = None, fmt: str | None = None) -> It
 
 
 def _reason(exc: BaseException, path: Path | None, fmt: str | None) -> str:
-    if path is not None and fmt == "csv":
-        return csv_read_error(path, exc)
-    return _first_line(exc)
+    cause = csv_read_cause(path, exc) if path is not None and fmt == "csv" else None
+    return cause or _first_line(exc)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -7,7 +7,7 @@ copied aside, then rebuilt with account_buckets = 3 on the same warehouse (the m
 history_rebuild): each table must equal its copy (`except all` both ways), and dbt's log
 must show the three statements, each reading one range of account_id whose bounds are the
 staged accounts' ntiles. A daily run after that (the history recorded, 3 lookback dates of
-120) builds in ceil(3 x 3 / 120) = 1 bucket. A bucket count that is not a whole number of
+91) builds in ceil(3 x 3 / 91) = 1 bucket. A bucket count that is not a whole number of
 at least 1 fails at compile time with a message naming the var. The two large inputs built in
 one statement and read one range at a time (the user-days, the health history) are stored in
 account order.
@@ -181,12 +181,13 @@ def test_a_daily_run_takes_the_buckets_of_its_share_of_the_dates(built: dict) ->
         recorded = con.execute(
             "select count(distinct score_date) from main.fct_health_score_history"
         ).fetchone()[0]
-    # 3 buckets for the 120 dates of the rebuild; the lookback's 3 take ceil(3 * 3 / 120) = 1
-    assert (run_dates, recorded) == (3, 120)
+    # 3 buckets for the 91 dates of the rebuild (120 days of data less the 29 of the
+    # history's warm-up); the lookback's 3 take ceil(3 * 3 / 91) = 1
+    assert (run_dates, recorded) == (3, 91)
     assert f"of {BUCKETS} */" not in built["daily_log"]
     assert "/* account bucket 1 of 1 */" in built["daily_log"]
     for model in ("int_account_activity_windowed", "int_account_metrics_computed"):
-        line = f"{model}: 1 account bucket(s) of 3 for 3 score date(s) of 120"
+        line = f"{model}: 1 account bucket(s) of 3 for 3 score date(s) of 91"
         assert line in built["daily_log"], model
 
 

@@ -1678,14 +1678,15 @@ def test_an_unreadable_mark_stops_the_run_before_validating(
     assert validated == []
 
 
-def _reader_process(database: Path) -> subprocess.Popen:
-    """Another process (a BI tool, say) holding `database` open read-only for 30 s."""
+def _reader_process(database: Path, *, read_only: bool = True) -> subprocess.Popen:
+    """Another process (a BI tool, say) holding `database` open for 30 s, read-only
+    unless asked to write."""
     reader = subprocess.Popen(
         [
             sys.executable,
             "-c",
             "import duckdb, time\n"
-            f"con = duckdb.connect({str(database)!r}, read_only=True)\n"
+            f"con = duckdb.connect({str(database)!r}, read_only={read_only})\n"
             "print('open', flush=True)\n"
             "time.sleep(30)\n",
         ],
@@ -1718,14 +1719,8 @@ def test_a_warehouse_held_for_writing_is_locked_not_internal(tmp_path: Path) -> 
 
     database = tmp_path / "w.duckdb"
     duckdb.connect(str(database)).close()
-    writer = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, time\n"
-         f"con = duckdb.connect({str(database)!r})\nprint('open', flush=True)\ntime.sleep(30)\n"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
+    writer = _reader_process(database, read_only=False)
     try:
-        assert writer.stdout.readline().strip() == "open"
         with pytest.raises(OrchestratorError, match="another process has it open") as raised:
             Warehouse(database).__enter__()
     finally:

@@ -66,8 +66,7 @@ def run_history(runs_dir: Path, warehouse: Path) -> tuple[dict | None, dict | No
         return None, None
     published: dict | None = None
     previous: dict | None = None
-    changed_at = ""
-    failed_after: dict | None = None
+    failed_after: dict | None = None  # cleared by every later change
     for summary in _summaries(runs_dir, warehouse):
         if summary.get("status") != "success":
             if summary.get("command") == "run" and summary.get("status") in (
@@ -86,9 +85,6 @@ def run_history(runs_dir: Path, warehouse: Path) -> tuple[dict | None, dict | No
             published = _record(summary)
         else:
             continue
-        changed_at = summary["finished_at"]
-        failed_after = None
-    if failed_after is not None and failed_after["finished_at"] < changed_at:
         failed_after = None
     return published, failed_after
 
